@@ -1,0 +1,10 @@
+// ktc subcommands. Each lives in its own file and returns a process exit code:
+// 0 success, 1 failure (message already printed), 2 bad usage.
+#pragma once
+
+namespace kt::ktc {
+
+int RunGgufInfo(int argc, char** argv);  // gguf_info.cc
+int RunGen(int argc, char** argv);       // gen.cc
+
+}  // namespace kt::ktc
