@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "kernels/quant/ggml_type.h"
@@ -58,6 +59,15 @@ struct GgufValue {
   static GgufValue StrArray(const std::vector<std::string>& v);
   static GgufValue I32Array(const std::vector<int32_t>& v);
   static GgufValue F32Array(const std::vector<float>& v);
+  // The remaining scalar types, and arrays of any element type (elements
+  // must all have elem_type; the writer checks).
+  static GgufValue U8(uint8_t v);
+  static GgufValue I8(int8_t v);
+  static GgufValue U16(uint16_t v);
+  static GgufValue I16(int16_t v);
+  static GgufValue I64(int64_t v);
+  static GgufValue F64(double v);
+  static GgufValue Array(GgufType elem_type, std::vector<GgufValue> elems);
 };
 
 struct GgufKv {
@@ -110,6 +120,8 @@ class GgufFile {
   uint64_t data_offset_ = 0;
   std::vector<GgufKv> kvs_;
   std::vector<GgufTensorInfo> tensors_;
+  std::unordered_map<std::string, size_t> kv_index_;      // key -> index into kvs_
+  std::unordered_map<std::string, size_t> tensor_index_;  // name -> index into tensors_
 };
 
 // Streaming writer: metadata and tensor infos first, then each tensor's data
