@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 
 namespace kt::quant {
 
@@ -108,5 +109,18 @@ struct BlockQ8_K {
   int16_t bsums[kQK_K / 16];  // sums of qs per 16 elements
 };
 static_assert(sizeof(BlockQ8_K) == 292);
+
+// Block `b` of a row at `src`, copied out so `src` may have any alignment.
+template <typename Block>
+Block LoadBlock(const void* src, int64_t b) {
+  Block block;
+  std::memcpy(&block, static_cast<const uint8_t*>(src) + b * sizeof(Block), sizeof(Block));
+  return block;
+}
+
+template <typename Block>
+void StoreBlock(void* dst, int64_t b, const Block& block) {
+  std::memcpy(static_cast<uint8_t*>(dst) + b * sizeof(Block), &block, sizeof(Block));
+}
 
 }  // namespace kt::quant
