@@ -1,0 +1,85 @@
+// AVX-512 (F, BW, VL, VNNI) dot kernels: vpdpbusd multiplies unsigned by
+// signed bytes and accumulates into 32-bit lanes in one instruction. Types
+// without a kernel here use the AVX2 ones. Compiled with the matching -m flags;
+// only called after HostSupports(Isa::kAvx512) said yes.
+#include <immintrin.h>
+
+#include "kernels/cpu/vec_dot.h"
+#include "kernels/quant/fp16.h"
+#include "kernels/quant/k_scales.h"
+
+namespace kt::cpu {
+namespace {
+
+using quant::BlockQ4_K;
+using quant::BlockQ8_0;
+using quant::BlockQ8_K;
+using quant::Fp16ToFloat;
+
+float DotQ8_0(int64_t n, const void* w, const void* x) {
+  const auto* wb = static_cast<const BlockQ8_0*>(w);
+  const auto* xb = static_cast<const ActQ8_32*>(x);
+  const __m256i bias = _mm256_set1_epi8(static_cast<char>(0x80));
+  __m256 acc = _mm256_setzero_ps();
+  float offsets = 0;
+  for (int64_t b = 0; b < n / 32; ++b) {
+    // w + 128 is unsigned; sum((w + 128) * x) = sum(w * x) + 128 * sum(x).
+    const __m256i qw = _mm256_xor_si256(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[b].qs)), bias);
+    const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[b].qs));
+    const __m256i dot = _mm256_dpbusd_epi32(_mm256_setzero_si256(), qw, qx);
+    const float scale = Fp16ToFloat(wb[b].d) * xb[b].d;
+    acc = _mm256_fmadd_ps(_mm256_set1_ps(scale), _mm256_cvtepi32_ps(dot), acc);
+    offsets += 128.0f * scale * static_cast<float>(xb[b].sum);
+  }
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s) - offsets;
+}
+
+float DotQ4_K(int64_t n, const void* w, const void* x) {
+  const auto* wb = static_cast<const BlockQ4_K*>(w);
+  const auto* xb = static_cast<const BlockQ8_K*>(x);
+  const __m256i low_mask = _mm256_set1_epi8(15);
+  __m512 acc = _mm512_setzero_ps();
+  float mins_total = 0;
+  for (int64_t b = 0; b < n / 256; ++b) {
+    int32_t mins = 0;
+    __m512i sumi = _mm512_setzero_si512();
+    for (int k = 0; k < 4; ++k) {
+      const quant::ScaleMin s0 = quant::GetScaleMinK4(2 * k, wb[b].scales);
+      const quant::ScaleMin s1 = quant::GetScaleMinK4(2 * k + 1, wb[b].scales);
+      mins += s0.min * (xb[b].bsums[4 * k] + xb[b].bsums[4 * k + 1]) +
+              s1.min * (xb[b].bsums[4 * k + 2] + xb[b].bsums[4 * k + 3]);
+      const __m256i q4 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[b].qs + 32 * k));
+      // Low nibbles are sub-block 2k, high nibbles 2k+1: exactly the order of
+      // the 64 activation bytes they multiply.
+      const __m512i q = _mm512_inserti64x4(
+          _mm512_zextsi256_si512(_mm256_and_si256(q4, low_mask)),
+          _mm256_and_si256(_mm256_srli_epi16(q4, 4), low_mask), 1);
+      const __m512i xq = _mm512_loadu_si512(xb[b].qs + 64 * k);
+      const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q, xq);
+      const __m512i scale = _mm512_inserti64x4(_mm512_set1_epi32(s0.scale),
+                                               _mm256_set1_epi32(s1.scale), 1);
+      sumi = _mm512_add_epi32(sumi, _mm512_mullo_epi32(dot, scale));
+    }
+    const float d = Fp16ToFloat(wb[b].d) * xb[b].d;
+    acc = _mm512_fmadd_ps(_mm512_set1_ps(d), _mm512_cvtepi32_ps(sumi), acc);
+    mins_total += Fp16ToFloat(wb[b].dmin) * xb[b].d * static_cast<float>(mins);
+  }
+  return _mm512_reduce_add_ps(acc) - mins_total;
+}
+
+}  // namespace
+
+VecDotFn GetVecDotAvx512(quant::GgmlType t) {
+  using quant::GgmlType;
+  switch (t) {
+    case GgmlType::kQ8_0: return DotQ8_0;
+    case GgmlType::kQ4_K: return DotQ4_K;
+    default: return nullptr;
+  }
+}
+
+}  // namespace kt::cpu
