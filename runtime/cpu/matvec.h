@@ -1,0 +1,72 @@
+// Matrix-vector products over quantised weight rows on the CPU worker pool,
+// and the routed-expert FFN of one MoE layer built from them.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "kernels/cpu/cpu_features.h"
+#include "kernels/cpu/vec_dot.h"
+#include "kernels/quant/ggml_type.h"
+#include "runtime/base/status.h"
+#include "runtime/cpu/thread_pool.h"
+
+namespace kt::cpu {
+
+// `rows` rows of `cols` elements, each row `row_bytes` long, starting at data.
+struct QuantMatrix {
+  quant::GgmlType type = quant::GgmlType::kF32;
+  const uint8_t* data = nullptr;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  uint64_t row_bytes = 0;
+};
+
+// Builds the matrix view of expert `e` of a stacked expert tensor
+// {cols, rows, n_experts} (GGUF ne order) whose bytes start at `data`.
+StatusOr<QuantMatrix> ExpertSlice(quant::GgmlType type, const void* data, int64_t cols,
+                                  int64_t rows, int64_t n_experts, int64_t e);
+
+// The kernel table resolved once for an ISA.
+class CpuKernels {
+ public:
+  explicit CpuKernels(Isa isa) : isa_(isa) {}
+  Isa isa() const { return isa_; }
+  // kUnimplemented naming the type when kt has no CPU kernel for it.
+  StatusOr<VecDotFn> DotFor(quant::GgmlType type) const;
+
+ private:
+  Isa isa_;
+};
+
+// y = W x for one vector. `x` has W.cols floats, `y` W.rows.
+Status MatVec(ThreadPool& pool, const CpuKernels& kernels, const QuantMatrix& w,
+              const float* x, float* y);
+
+// Routed experts of one MoE layer for one token:
+//   y += sum_k weight[k] * down_e( silu(gate_e x) * up_e x ),  e = experts[k]
+// gate/up are stacked {hidden, ff, n_experts}, down {ff, hidden, n_experts}.
+struct ExpertStack {
+  quant::GgmlType gate_type, up_type, down_type;
+  const void* gate;
+  const void* up;
+  const void* down;
+  int64_t hidden = 0;
+  int64_t ff = 0;
+  int64_t n_experts = 0;
+};
+
+class MoeScratch {
+ public:
+  std::vector<uint8_t> act_in;     // x quantised for the gate/up kernels
+  std::vector<float> hidden;       // silu(gate) * up per selected expert
+  std::vector<uint8_t> act_mid;    // hidden quantised for the down kernels
+  std::vector<float> gate_up;      // raw gate and up outputs
+};
+
+Status RoutedExperts(ThreadPool& pool, const CpuKernels& kernels, const ExpertStack& experts,
+                     const float* x, std::span<const int32_t> expert_ids,
+                     std::span<const float> expert_weights, float* y, MoeScratch& scratch);
+
+}  // namespace kt::cpu

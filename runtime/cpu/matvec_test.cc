@@ -1,0 +1,134 @@
+#include "runtime/cpu/matvec.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+#include "kernels/quant/quant.h"
+
+namespace kt::cpu {
+namespace {
+
+using quant::GgmlType;
+
+std::vector<uint8_t> QuantizeMatrix(GgmlType type, const std::vector<float>& w, int64_t rows,
+                                    int64_t cols) {
+  const uint64_t row_bytes = *quant::RowBytes(type, cols);
+  std::vector<uint8_t> out(rows * row_bytes);
+  for (int64_t r = 0; r < rows; ++r)
+    EXPECT_TRUE(quant::QuantizeRow(type, w.data() + r * cols, out.data() + r * row_bytes, cols));
+  return out;
+}
+
+std::vector<float> Dequantize(GgmlType type, const std::vector<uint8_t>& q, int64_t rows,
+                              int64_t cols) {
+  const uint64_t row_bytes = *quant::RowBytes(type, cols);
+  std::vector<float> out(rows * cols);
+  for (int64_t r = 0; r < rows; ++r)
+    EXPECT_TRUE(quant::DequantizeRow(type, q.data() + r * row_bytes, out.data() + r * cols, cols));
+  return out;
+}
+
+class MatVecTest : public ::testing::TestWithParam<GgmlType> {};
+
+TEST_P(MatVecTest, MatchesDequantisedReferenceOnEveryIsa) {
+  const GgmlType type = GetParam();
+  const int64_t rows = 37, cols = 512;
+  std::mt19937 rng(99);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> w(rows * cols), x(cols);
+  for (float& v : w) v = normal(rng);
+  for (float& v : x) v = normal(rng);
+  const std::vector<uint8_t> q = QuantizeMatrix(type, w, rows, cols);
+  const std::vector<float> wd = Dequantize(type, q, rows, cols);
+  auto pool = ThreadPool::Create({3, false});
+  ASSERT_TRUE(pool.ok());
+  for (Isa isa : {Isa::kGeneric, Isa::kAvx2, Isa::kAvx512}) {
+    if (!HostSupports(isa)) continue;
+    CpuKernels kernels(isa);
+    QuantMatrix m{type, q.data(), rows, cols, *quant::RowBytes(type, cols)};
+    std::vector<float> y(rows, NAN);
+    ASSERT_TRUE(MatVec(**pool, kernels, m, x.data(), y.data()).ok());
+    for (int64_t r = 0; r < rows; ++r) {
+      double ref = 0, mag = 0;
+      for (int64_t c = 0; c < cols; ++c) {
+        ref += double(wd[r * cols + c]) * x[c];
+        mag += std::fabs(double(wd[r * cols + c]) * x[c]);
+      }
+      ASSERT_TRUE(std::isfinite(y[r])) << IsaName(isa) << " row " << r;
+      EXPECT_LE(std::fabs(y[r] - ref), 1e-2 * mag) << IsaName(isa) << " row " << r;
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Types, MatVecTest,
+                         ::testing::Values(GgmlType::kF32, GgmlType::kQ8_0, GgmlType::kQ4_0,
+                                           GgmlType::kQ5_0, GgmlType::kQ4_K, GgmlType::kQ6_K));
+
+TEST(RoutedExpertsTest, MatchesScalarFloatFfn) {
+  const int64_t hidden = 256, ff = 96, n_experts = 5;
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 0.2f);
+  auto random = [&](int64_t n) {
+    std::vector<float> v(n);
+    for (float& f : v) f = normal(rng);
+    return v;
+  };
+  const GgmlType gate_t = GgmlType::kQ4_K, up_t = GgmlType::kQ4_K, down_t = GgmlType::kQ8_0;
+  std::vector<float> gate = random(n_experts * ff * hidden), up = random(n_experts * ff * hidden),
+                     down = random(n_experts * hidden * ff), x = random(hidden);
+  auto gq = QuantizeMatrix(gate_t, gate, n_experts * ff, hidden);
+  auto uq = QuantizeMatrix(up_t, up, n_experts * ff, hidden);
+  auto dq = QuantizeMatrix(down_t, down, n_experts * hidden, ff);
+  auto gd = Dequantize(gate_t, gq, n_experts * ff, hidden);
+  auto ud = Dequantize(up_t, uq, n_experts * ff, hidden);
+  auto dd = Dequantize(down_t, dq, n_experts * hidden, ff);
+
+  const std::vector<int32_t> ids = {3, 0, 4};
+  const std::vector<float> weights = {0.5f, 0.3f, 0.2f};
+  std::vector<double> ref(hidden, 0.0);
+  for (size_t k = 0; k < ids.size(); ++k) {
+    const int64_t e = ids[k];
+    std::vector<double> h(ff);
+    for (int64_t r = 0; r < ff; ++r) {
+      double g = 0, u = 0;
+      for (int64_t c = 0; c < hidden; ++c) {
+        g += gd[(e * ff + r) * hidden + c] * double(x[c]);
+        u += ud[(e * ff + r) * hidden + c] * double(x[c]);
+      }
+      h[r] = g / (1 + std::exp(-g)) * u;
+    }
+    for (int64_t r = 0; r < hidden; ++r) {
+      double o = 0;
+      for (int64_t c = 0; c < ff; ++c) o += dd[(e * hidden + r) * ff + c] * h[c];
+      ref[r] += weights[k] * o;
+    }
+  }
+  double max_ref = 0;
+  for (double v : ref) max_ref = std::max(max_ref, std::fabs(v));
+  ASSERT_GT(max_ref, 0.0);
+
+  auto pool = ThreadPool::Create({2, false});
+  ASSERT_TRUE(pool.ok());
+  ExpertStack stack{gate_t, up_t, down_t, gq.data(), uq.data(), dq.data(), hidden, ff, n_experts};
+  for (Isa isa : {Isa::kGeneric, Isa::kAvx2, Isa::kAvx512}) {
+    if (!HostSupports(isa)) continue;
+    std::vector<float> y(hidden, 1.0f);  // accumulates onto what is there
+    MoeScratch scratch;
+    ASSERT_TRUE(RoutedExperts(**pool, CpuKernels(isa), stack, x.data(), ids, weights, y.data(), scratch).ok());
+    for (int64_t r = 0; r < hidden; ++r)
+      EXPECT_NEAR(y[r] - 1.0f, ref[r], 3e-2 * max_ref) << IsaName(isa) << " row " << r;
+  }
+
+  std::vector<int32_t> bad_ids = {7};
+  std::vector<float> one = {1.0f};
+  std::vector<float> y(hidden);
+  MoeScratch scratch;
+  Status s = RoutedExperts(**pool, CpuKernels(Isa::kGeneric), stack, x.data(), bad_ids, one, y.data(), scratch);
+  EXPECT_EQ(s.code(), StatusCode::kOutOfRange);
+}
+
+}  // namespace
+}  // namespace kt::cpu

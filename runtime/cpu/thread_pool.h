@@ -1,0 +1,59 @@
+// A fixed pool of CPU workers for the expert kernels. The calling thread is
+// worker 0 and takes part in the work; the others spin briefly between jobs
+// (decode issues many short jobs per token) and then sleep on a condition
+// variable so an idle runtime does not burn cores.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "runtime/base/status.h"
+
+namespace kt::cpu {
+
+struct ThreadPoolOptions {
+  int n_threads = 0;  // 0: one per CPU this process may run on
+  bool pin = true;    // pin worker i to the i-th allowed CPU
+};
+
+class ThreadPool {
+ public:
+  static StatusOr<std::unique_ptr<ThreadPool>> Create(const ThreadPoolOptions& options);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  int size() const { return n_threads_; }
+
+  // Calls fn(task, thread) for every task in [0, n_tasks), spread over the
+  // workers; returns when all tasks are done. Not reentrant.
+  void ParallelFor(int64_t n_tasks, const std::function<void(int64_t task, int thread)>& fn);
+
+ private:
+  explicit ThreadPool(int n_threads) : n_threads_(n_threads) {}
+  void WorkerLoop(int index, int cpu);
+  void RunTasks(int thread);
+
+  const int n_threads_;
+  std::vector<std::thread> workers_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::condition_variable done_;
+  std::atomic<uint64_t> generation_{0};
+  std::atomic<int> active_{0};
+  std::atomic<int64_t> next_task_{0};
+  int64_t n_tasks_ = 0;
+  const std::function<void(int64_t, int)>* fn_ = nullptr;
+  bool stop_ = false;
+};
+
+// CPUs this process may run on, in ascending order.
+std::vector<int> AllowedCpus();
+
+}  // namespace kt::cpu
