@@ -23,6 +23,7 @@ options:
   --parse-special   recognise control tokens written in the text
   --add-bos         prepend the BOS token
   --check-decode    also check that decoding gives back the text (exit 1 if not)
+  --pieces          print the pre-tokenizer's pieces (JSON strings) instead of ids
   --bench N         tokenize N times and print the time per run to stderr
   -h, --help        this text
 
@@ -42,7 +43,7 @@ int Fail(const std::string& message) {
 int main(int argc, char** argv) {
   std::vector<std::string> positional;
   std::string split;
-  bool has_split = false, check_decode = false;
+  bool has_split = false, check_decode = false, pieces = false;
   int bench = 0;
   kt::tokenizer::EncodeOptions options;
   for (int i = 1; i < argc; ++i) {
@@ -57,6 +58,8 @@ int main(int argc, char** argv) {
       options.parse_special = true;
     } else if (arg == "--add-bos") {
       options.add_bos = true;
+    } else if (arg == "--pieces") {
+      pieces = true;
     } else if (arg == "--check-decode") {
       check_decode = true;
     } else if (arg == "--bench" && i + 1 < argc) {
@@ -89,6 +92,32 @@ int main(int argc, char** argv) {
     texts.push_back(content.substr(start));
   } else {
     texts.push_back(content);
+  }
+
+  if (pieces) {
+    auto pre = kt::tokenizer::PreTokenizer::Create(spec->pre);
+    if (!pre.ok()) return Fail(pre.status().ToString());
+    for (const auto& text : texts) {
+      std::vector<std::string_view> parts;
+      kt::Status s = (*pre)->Split(text, &parts);
+      if (!s.ok()) return Fail(s.ToString());
+      std::string line = "[";
+      for (size_t i = 0; i < parts.size(); ++i) {
+        line += i ? ", \"" : "\"";
+        for (unsigned char c : parts[i]) {
+          char esc[8];
+          if (c < 0x20 || c == '"' || c == '\\') {
+            std::snprintf(esc, sizeof(esc), "\\u%04x", c);
+            line += esc;
+          } else {
+            line += static_cast<char>(c);
+          }
+        }
+        line += "\"";
+      }
+      std::printf("%s]\n", line.c_str());
+    }
+    return 0;
   }
 
   for (int run = 0; run < bench; ++run) {

@@ -37,9 +37,14 @@ const char* const kDeepSeekLlm[] = {
     "\\x{104B0}-\\x{104D3}\\x{104D8}-\\x{104FB}\\x{10C80}-\\x{10CB2}\\x{10CC0}-\\x{10CF2}"
     "\\x{118A0}-\\x{118DF}\\x{1E900}-\\x{1E943}]+",
     KT_S "?[\\x{21}-\\x{2F}\\x{3A}-\\x{7E}\\x{FF01}-\\x{FF0F}\\x{FF1A}-\\x{FF5E}\\x{2018}-\\x{201F}"
-    "\\x{3000}-\\x{3002}]+",
+    "\\x{3001}-\\x{3002}]+",  // tokenizer.json says U+3000-U+3002, see below
     KT_S "+$",
-    "[\\x{4E00}-\\x{9FA5}\\x{800}-\\x{4E00}\\x{AC00}-\\x{D7FF}]+",
+    // tokenizer.json: [一-龥ࠀ-一가-퟿]. llama.cpp turns non-ASCII white space
+    // into U+000B before matching explicit ranges, so U+1680, U+2000-U+200A,
+    // U+2028, U+2029, U+202F, U+205F and U+3000 never match them; the ranges
+    // leave those out to tokenize as llama.cpp does.
+    "[\\x{4E00}-\\x{9FA5}\\x{800}-\\x{167F}\\x{1681}-\\x{1FFF}\\x{200B}-\\x{2027}\\x{202A}-\\x{202E}"
+    "\\x{2030}-\\x{205E}\\x{2060}-\\x{2FFF}\\x{3001}-\\x{4E00}\\x{AC00}-\\x{D7FF}]+",
     "\\p{N}+",
 };
 

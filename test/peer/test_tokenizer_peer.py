@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Peer test: kt's tokenizer against llama.cpp's (llama-cpp-python).
+
+Tokenizes a corpus (English, Chinese, Japanese, Korean, code, numbers, emoji,
+white space runs, mixed newlines and tabs, control-token text) with both and
+requires identical ids, with and without special-token parsing, for:
+  * the DeepSeek-LLM vocabulary in test/data (pre-tokenizer deepseek-llm),
+    plus a sweep over every code point to check the letter / CJK classes;
+  * a model written by `ktc gen --preset tiny-v3` (pre-tokenizer deepseek-v3).
+Exits 1 on any mismatch, printing the first differing string and both id
+lists; 77 (skipped) when a peer or the generator is missing.
+
+Environment: KT_BUILD (build dir), KT_SOURCE (source dir), KTC (ktc binary).
+"""
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+
+SKIP = 77
+SEPARATOR = "\n@@kt-peer-split@@\n"
+
+SOURCE = os.environ.get("KT_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
+BUILD = os.environ.get("KT_BUILD", os.path.join(SOURCE, "build"))
+KT_TOKENIZE = os.path.join(BUILD, "runtime", "tokenizer", "kt_tokenize")
+VOCAB = os.path.join(SOURCE, "test", "data", "tokenizer", "ggml-vocab-deepseek-llm.gguf")
+
+try:
+    import llama_cpp
+except ImportError:
+    print("SKIP: llama_cpp (llama-cpp-python) is not installed; run scripts/setup.sh")
+    sys.exit(SKIP)
+
+
+FIXED = [
+    "Hello world", " Hello World!", "Hello, world! How are you today?",
+    "I'll tell you: they're here, we've seen it, she'd know, it's DON'T and I'M.",
+    "The quick brown fox jumps over the lazy dog.",
+    "人工智能是计算机科学的一个分支。我们今天去公园散步，天气很好！",
+    "混合专家模型（MoE）在推理时只激活少量专家。",
+    "日本語のテキストです。カタカナとひらがな、漢字を混ぜます。ｶﾀｶﾅ（半角）",
+    "東京は日本の首都です。「こんにちは」と言いました。",
+    "한국어 텍스트입니다. 안녕하세요, 만나서 반갑습니다!",
+    "def fib(n):\n    if n < 2:\n        return n\n    return fib(n - 1) + fib(n - 2)\n",
+    "int main(int argc, char** argv) {\n\tfor (int i = 0; i < argc; ++i) printf(\"%s\\n\", argv[i]);\n}\n",
+    '{"key": [1, 2.5, -3e10], "nested": {"a": null, "b": true}}',
+    "$ ls -la | grep '^d' && echo \"done\" >> /tmp/log.txt 2>&1",
+    "x += y ** 2; a->b = c::d<e>(f); s = `tpl ${v}`; r = /a+?b*/gi; ~x ^ y | z & w",
+    "1234567890123456789012345678901234567890",
+    "3.14159265358979 1,000,000 0.5% -42 +7 1e-9 0x1F 0b1010 v1.2.3",
+    "Numbers: 7 42 123 1234 12345 123456 1234567 and 二〇二四年 and ٣٤٥ and १२३ and ①②③ and Ⅻ and ½",
+    "emoji 🦙🚀🔥 👩‍💻 👍🏽 🇯🇵 ❤️ ✨ 😀😃😄 🤖",
+    "   leading spaces", "trailing spaces   ", "tabs\t\tand\t\t\ttabs", "\t\n\t\n",
+    "\n", "\n\n", "\n\n\n\n", "\r\n", "line1\r\nline2\rline3\nline4", " \n \n ", "a \n\n b",
+    "ideographic\u3000space and nbsp\u00a0here and em\u2003space and nel\u0085",
+    "multiple     spaces     between     words", "      ", " ", "",
+    "Ünïcödé àccents: café naïve façade Führer smørrebrød ÿ þ ø ö ü",
+    "decomposed e\u0301 and a\u0308 and n\u0303",
+    "Ελληνικά κείμενο, Русский текст, Հայերեն, ქართული, עברית, العربية, हिन्दी, ไทย",
+    "punctuation ... !!! ??? --- ~~~ *** ### ``` ''' \"\"\" «quoted» „low“ — – • … ‘single’ “double”",
+    "Full-width: ＡＢＣ ａｂｃ １２３ ！？（）",
+    "mixed中文English日本語한국어123abc",
+    "URL https://example.com/path?q=1&r=2#frag and email someone@example.org",
+    "<｜begin▁of▁sentence｜>You are helpful.<｜User｜>Hi<｜Assistant｜>Hello<｜end▁of▁sentence｜>",
+    "<think>\nreasoning\n</think>\n\nanswer",
+]
+
+
+def random_corpus(seed, count):
+    rng = random.Random(seed)
+    pools = [
+        "the of and to in is that for it as with was on be by at this",
+        "我 你 他 的 是 在 有 人 这 中 大 来 上 国 个 到 说 们 为 子",
+        "あ い う え お か き く け こ ア イ ウ エ オ カ キ ク ケ コ 日 本 語",
+        "가 나 다 라 마 바 사 아 자 차 카 타 파 하 한 국 어",
+        "0 1 2 3 4 5 6 7 8 9 10 100 1000 12345 3.5 007",
+        "( ) [ ] { } < > ; : , . ! ? ' \" ` ~ @ # $ % ^ & * - + = _ / \\ |",
+        "🦙 🚀 😀 👍🏽 🇺🇸 ❤️ 👩‍💻",
+        "  \t \n \r\n \n\n \u3000 \u00a0",
+        "café naïve ø ö ü Ελλάδα Москва",
+    ]
+    out = []
+    for _ in range(count):
+        n = rng.randint(1, 40)
+        parts = []
+        for _ in range(n):
+            words = rng.choice(pools).split(" ")
+            w = rng.choice(words) if words else ""
+            if "  \t" in pools[7] and rng.random() < 0.1:
+                w = rng.choice([" ", "  ", "\t", "\n", "\r\n", "\n\n", "   \n"])
+            parts.append(w)
+            parts.append(rng.choice(["", " ", " ", "", "\n"]))
+        out.append("".join(parts))
+    return out
+
+
+def codepoint_sweep():
+    """One string per code point, in contexts that exercise each regex."""
+    strings = []
+    ranges = [(0x20, 0xD7FF), (0xE000, 0xFFFD), (0x10000, 0x1FAFF), (0x1E900, 0x1E95F)]
+    for lo, hi in ranges:
+        for cp in range(lo, hi + 1):
+            c = chr(cp)
+            strings.append(f"a{c}b {c}{c} 1{c}")
+    return strings
+
+
+def run_kt(model, texts, special):
+    with tempfile.NamedTemporaryFile("wb", suffix=".txt", delete=False) as f:
+        f.write(SEPARATOR.join(texts).encode("utf-8"))
+        path = f.name
+    try:
+        cmd = [KT_TOKENIZE, model, path, "--split", SEPARATOR, "--check-decode"]
+        if special:
+            cmd.append("--parse-special")
+        r = subprocess.run(cmd, capture_output=True)
+        if r.returncode != 0:
+            print(f"FAIL: {' '.join(cmd)} exited {r.returncode}: {r.stderr.decode(errors='replace')}")
+            sys.exit(1)
+        return json.loads(r.stdout)
+    finally:
+        os.unlink(path)
+
+
+def compare(label, model, texts, special):
+    llm = llama_cpp.Llama(model_path=model, vocab_only=True, verbose=False)
+    ours = run_kt(model, texts, special)
+    assert len(ours) == len(texts), (len(ours), len(texts))
+    mismatches = []
+    for text, mine in zip(texts, ours):
+        theirs = llm.tokenize(text.encode("utf-8"), add_bos=False, special=special)
+        if mine != theirs:
+            mismatches.append((text, mine, theirs))
+    n_tokens = sum(len(x) for x in ours)
+    if mismatches:
+        text, mine, theirs = mismatches[0]
+        print(f"FAIL {label} (special={special}): {len(mismatches)}/{len(texts)} strings differ; first:")
+        print(f"  text:     {text!r}")
+        print(f"  kt:       {mine}")
+        print(f"  llama.cpp:{theirs}")
+        for text, mine, theirs in mismatches[1:6]:
+            print(f"  also: {text!r}")
+        return False
+    print(f"ok   {label} (special={special}): {len(texts)} strings, {n_tokens} tokens identical")
+    return True
+
+
+def main():
+    if not os.path.exists(KT_TOKENIZE):
+        print(f"FAIL: {KT_TOKENIZE} not built (build target kt_tokenize)")
+        return 1
+    corpus = FIXED + random_corpus(1234, 300)
+    ok = True
+    for special in (False, True):
+        ok &= compare("deepseek-llm corpus", VOCAB, corpus, special)
+    ok &= compare("deepseek-llm code-point sweep", VOCAB, codepoint_sweep(), False)
+
+    skipped = None
+    ktc = os.environ.get("KTC", "")
+    if not ktc or not os.path.exists(ktc):
+        skipped = f"KTC ({ktc or 'unset'}) is not built, cannot write a tiny-v3 model"
+    else:
+        with tempfile.TemporaryDirectory() as tmp:
+            model = os.path.join(tmp, "tiny-v3.gguf")
+            r = subprocess.run([ktc, "gen", "--preset", "tiny-v3", "--type", "f32", "-o", model], capture_output=True)
+            if r.returncode != 0 or not os.path.exists(model):
+                skipped = f"`ktc gen --preset tiny-v3` failed ({r.returncode}): {r.stderr.decode(errors='replace')[:300]}"
+            else:
+                for special in (False, True):
+                    ok &= compare("tiny-v3 (deepseek-v3) corpus", model, corpus, special)
+                ok &= compare("tiny-v3 (deepseek-v3) code-point sweep", model, codepoint_sweep(), False)
+    if not ok:
+        return 1
+    if skipped:
+        print(f"SKIP (deepseek-v3 part): {skipped}")
+        return SKIP
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
