@@ -6,5 +6,6 @@ namespace kt::ktc {
 
 int RunGgufInfo(int argc, char** argv);  // gguf_info.cc
 int RunGen(int argc, char** argv);       // gen.cc
+int RunInspect(int argc, char** argv);   // inspect.cc
 
 }  // namespace kt::ktc

@@ -16,6 +16,7 @@ struct Command {
 constexpr Command kCommands[] = {
     {"gen", "write a synthetic model (GGUF + config.json) from a preset", kt::ktc::RunGen},
     {"gguf-info", "print a GGUF file's metadata and tensor table", kt::ktc::RunGgufInfo},
+    {"inspect", "verify an artifact (.kta) and print its manifest", kt::ktc::RunInspect},
 };
 
 void PrintUsage(std::FILE* out) {
@@ -27,7 +28,8 @@ void PrintUsage(std::FILE* out) {
   std::fprintf(out,
                "\nexamples:\n"
                "  ktc gen --preset tiny-v3 --type q4_k_m -o tiny.gguf\n"
-               "  ktc gguf-info tiny.gguf --json\n");
+               "  ktc gguf-info tiny.gguf --json\n"
+               "  ktc inspect model.kta --verify\n");
 }
 
 }  // namespace
