@@ -1,0 +1,44 @@
+#include "kernels/cuda/gemm_prefill.cuh"
+#include "kernels/cuda/gemm_prefill.h"
+#include "kernels/cuda/kt_cuda.h"
+
+namespace kt_cuda {
+
+bool GemmSupports(int type) {
+  return type == kQ4_K || type == kQ5_K || type == kQ6_K || type == kQ8_0 || type == kBF16 || type == kF16;
+}
+
+namespace {
+template <int kType>
+cudaError_t LaunchGemm(const void* w, long long row_bytes, int k, int n, const u16* xb, int m, float* y,
+                       cudaStream_t s) {
+  const int smem = static_cast<int>(sizeof(GemmSmem));
+  cudaError_t e = cudaFuncSetAttribute(GemmKernel<kType>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+  if (e != cudaSuccess) return e;
+  dim3 grid((n + kGemmBN - 1) / kGemmBN, (m + kGemmBM - 1) / kGemmBM);
+  GemmKernel<kType><<<grid, kGemmThreads, smem, s>>>(static_cast<const u8*>(w), row_bytes, k, n, xb, m, y);
+  return cudaGetLastError();
+}
+}  // namespace
+
+cudaError_t Gemm(int type, const void* w, long long row_bytes, int k, int n, const float* x, int m, float* y,
+                 unsigned short* x_bf16, cudaStream_t s) {
+  if (!GemmSupports(type) || k <= 0 || n <= 0 || m <= 0 || k % kGemmBK || row_bytes < RowBytes(type, k) ||
+      ((type != kQ8_0 && type != kQ6_K) && ((row_bytes & 15) || (reinterpret_cast<size_t>(w) & 15))))
+    return cudaErrorInvalidValue;
+  const long long total = static_cast<long long>(m) * k;
+  F32ToBf16Kernel<<<static_cast<int>(total / 256 + 1 < 8192 ? total / 256 + 1 : 8192), 256, 0, s>>>(x, x_bf16, total);
+  cudaError_t e = cudaGetLastError();
+  if (e != cudaSuccess) return e;
+  switch (type) {
+    case kQ4_K: return LaunchGemm<kQ4_K>(w, row_bytes, k, n, x_bf16, m, y, s);
+    case kQ5_K: return LaunchGemm<kQ5_K>(w, row_bytes, k, n, x_bf16, m, y, s);
+    case kQ6_K: return LaunchGemm<kQ6_K>(w, row_bytes, k, n, x_bf16, m, y, s);
+    case kQ8_0: return LaunchGemm<kQ8_0>(w, row_bytes, k, n, x_bf16, m, y, s);
+    case kBF16: return LaunchGemm<kBF16>(w, row_bytes, k, n, x_bf16, m, y, s);
+    case kF16: return LaunchGemm<kF16>(w, row_bytes, k, n, x_bf16, m, y, s);
+    default: return cudaErrorInvalidValue;
+  }
+}
+
+}  // namespace kt_cuda

@@ -1,0 +1,748 @@
+// GPU kernel checks and benchmarks (issue #5). Every kernel is compared with
+// a CPU float32/double reference on fresh random inputs; outputs are poisoned
+// (NaN) first and NaN never passes. Benchmarks report time, GB/s or TFLOP/s
+// and the fraction of the ceilings measured in the same run (device-to-device
+// copy; cuBLAS bf16 GEMM), with cuBLAS on dequantised bf16 weights as peer.
+//
+//   kt_gpu_test [--test] [--bench] [--quick] [--table FILE]
+// Exit: 0 all checks passed, 1 a check failed, 77 no usable GPU (skipped).
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kernels/cuda/gemm_prefill.h"
+#include "kernels/cuda/kt_cuda.h"
+#include "kernels/cuda/ref_cpu.h"
+
+namespace {
+
+using kt_cuda_ref::Bf16ToFloat;
+using kt_cuda_ref::FloatToBf16;
+using kt_cuda_ref::FloatToHalf;
+
+#define CK(expr)                                                                          \
+  do {                                                                                    \
+    cudaError_t e_ = (expr);                                                              \
+    if (e_ != cudaSuccess) {                                                              \
+      std::fprintf(stderr, "CUDA error %s at %s:%d: %s\n", cudaGetErrorString(e_), __FILE__, \
+                   __LINE__, #expr);                                                      \
+      std::exit(1);                                                                       \
+    }                                                                                     \
+  } while (0)
+#define CB(expr)                                                                            \
+  do {                                                                                      \
+    cublasStatus_t s_ = (expr);                                                             \
+    if (s_ != CUBLAS_STATUS_SUCCESS) {                                                      \
+      std::fprintf(stderr, "cuBLAS error %d at %s:%d: %s\n", static_cast<int>(s_), __FILE__, \
+                   __LINE__, #expr);                                                        \
+      std::exit(1);                                                                         \
+    }                                                                                       \
+  } while (0)
+
+struct Rng {
+  uint64_t s;
+  explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull + 1) {}
+  uint64_t Next() {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return s;
+  }
+  float Uniform() { return static_cast<float>(Next() >> 40) / 16777216.0f; }  // [0,1)
+  float Sym() { return 2.0f * Uniform() - 1.0f; }
+};
+
+void ParallelFor(long long n, const std::function<void(long long, long long)>& f) {
+  unsigned nt = std::max(1u, std::min(32u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> th;
+  const long long chunk = (n + nt - 1) / nt;
+  for (unsigned i = 0; i < nt; ++i) {
+    const long long a = i * chunk, b = std::min(n, a + chunk);
+    if (a < b) th.emplace_back(f, a, b);
+  }
+  for (auto& t : th) t.join();
+}
+
+template <class T>
+struct Dev {
+  T* p = nullptr;
+  size_t n = 0;
+  Dev() = default;
+  explicit Dev(size_t count) : n(count) { CK(cudaMalloc(&p, std::max<size_t>(1, count) * sizeof(T))); }
+  ~Dev() { if (p) cudaFree(p); }
+  Dev(const Dev&) = delete;
+  Dev& operator=(const Dev&) = delete;
+  void Up(const std::vector<T>& v) { CK(cudaMemcpy(p, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice)); }
+  std::vector<T> Down() const {
+    std::vector<T> v(n);
+    CK(cudaMemcpy(v.data(), p, n * sizeof(T), cudaMemcpyDeviceToHost));
+    return v;
+  }
+  void Poison() { CK(cudaMemset(p, 0xFF, n * sizeof(T))); }  // NaN for floats
+};
+
+const char* TypeName(int t) {
+  switch (t) {
+    case 0: return "F32"; case 1: return "F16"; case 8: return "Q8_0"; case 12: return "Q4_K";
+    case 13: return "Q5_K"; case 14: return "Q6_K"; case 30: return "BF16"; default: return "?";
+  }
+}
+
+// Random but valid blocks: random quant bits, small finite scales.
+std::vector<uint8_t> RandomWeights(int type, int k, int n, Rng& rng) {
+  const long long rb = kt_cuda::RowBytes(type, k);
+  std::vector<uint8_t> w(rb * n);
+  for (auto& b : w) b = static_cast<uint8_t>(rng.Next() >> 56);
+  auto put_half = [&](uint8_t* p, float v) {
+    const uint16_t h = FloatToHalf(v);
+    std::memcpy(p, &h, 2);
+  };
+  for (int r = 0; r < n; ++r) {
+    uint8_t* row = w.data() + rb * r;
+    switch (type) {
+      case 0:
+        for (int i = 0; i < k; ++i) { float v = rng.Sym(); std::memcpy(row + 4 * i, &v, 4); }
+        break;
+      case 1: for (int i = 0; i < k; ++i) put_half(row + 2 * i, rng.Sym()); break;
+      case 30:
+        for (int i = 0; i < k; ++i) { uint16_t h = FloatToBf16(rng.Sym()); std::memcpy(row + 2 * i, &h, 2); }
+        break;
+      case 8: for (int b = 0; b < k / 32; ++b) put_half(row + 34 * b, 0.01f * (rng.Sym() + 0.1f)); break;
+      case 12: case 13:
+        for (int b = 0; b < k / 256; ++b) {
+          uint8_t* p = row + (type == 12 ? 144 : 176) * b;
+          put_half(p, 0.02f * rng.Uniform() + 1e-4f);
+          put_half(p + 2, 0.02f * rng.Uniform());
+        }
+        break;
+      case 14: for (int b = 0; b < k / 256; ++b) put_half(row + 210 * b + 208, 0.01f * rng.Sym()); break;
+    }
+  }
+  return w;
+}
+
+std::vector<float> Dequant(int type, const std::vector<uint8_t>& w, int k, int n) {
+  std::vector<float> out(static_cast<size_t>(k) * n);
+  const long long rb = kt_cuda::RowBytes(type, k);
+  ParallelFor(n, [&](long long a, long long b) {
+    for (long long r = a; r < b; ++r) kt_cuda_ref::DequantRow(type, w.data() + rb * r, out.data() + k * r, k);
+  });
+  return out;
+}
+
+std::vector<float> RandomVec(size_t n, Rng& rng, float scale = 1.0f) {
+  std::vector<float> v(n);
+  for (auto& x : v) x = scale * rng.Sym();
+  return v;
+}
+
+// ||a - b|| / ||b||; NaN anywhere -> NaN (fails every comparison).
+double RelErr(const std::vector<float>& a, const std::vector<double>& b) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < b.size(); ++i) {
+    if (std::isnan(a[i]) || std::isnan(b[i])) return NAN;
+    num += (a[i] - b[i]) * (a[i] - b[i]);
+    den += b[i] * b[i];
+  }
+  return den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+}
+
+int g_fail = 0, g_pass = 0;
+std::vector<std::string> g_fail_names;
+void Report(const std::string& name, double err, double tol) {
+  const bool ok = err <= tol;  // false for NaN
+  std::printf("  %-58s rel_err %.3e  tol %.0e  %s\n", name.c_str(), err, tol, ok ? "PASS" : "FAIL");
+  if (ok) ++g_pass; else { ++g_fail; g_fail_names.push_back(name); }
+}
+std::string Fmt(const char* f, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, f);
+  std::vsnprintf(buf, sizeof buf, f, ap);
+  va_end(ap);
+  return buf;
+}
+
+std::vector<double> RefGemv(const std::vector<float>& wf, int k, int n, const std::vector<float>& x, int ntok) {
+  std::vector<double> y(static_cast<size_t>(ntok) * n);
+  ParallelFor(n, [&](long long a, long long b) {
+    for (long long r = a; r < b; ++r)
+      for (int t = 0; t < ntok; ++t) {
+        double s = 0;
+        const float* wr = wf.data() + static_cast<size_t>(k) * r;
+        const float* xt = x.data() + static_cast<size_t>(k) * t;
+        for (int i = 0; i < k; ++i) s += static_cast<double>(wr[i]) * xt[i];
+        y[static_cast<size_t>(t) * n + r] = s;
+      }
+  });
+  return y;
+}
+
+void TestGemv(bool quick) {
+  std::printf("== GEMV (quantised weights, f32 activations)\n");
+  struct Shape { int k, n; const char* what; };
+  const Shape shapes[] = {
+      {2048, 3072, "V2-Lite q (16x192)"}, {2048, 576, "V2-Lite kv_a"}, {2048, 2816, "V2-Lite shexp gate+up"},
+      {7168, 1536, "V3 q_a"}, {1536, 24576, "V3 q_b"}, {16384, 7168, "V3 attn_out"},
+      {7168, 2048, "V3 shexp gate"}, {768, 1001, "odd"}, {512, 7, "tiny odd"}};
+  const int types[] = {12, 13, 14, 8, 30, 1, 0};
+  Rng rng(1);
+  for (const Shape& s : shapes) {
+    for (int type : types) {
+      if (quick && s.k * static_cast<long long>(s.n) > 20000000) continue;
+      auto w = RandomWeights(type, s.k, s.n, rng);
+      auto wf = Dequant(type, w, s.k, s.n);
+      Dev<uint8_t> dw(w.size());
+      dw.Up(w);
+      for (int ntok : {1, 3, 8, 16}) {
+        if (s.k * static_cast<long long>(s.n) > 40000000 && ntok > 3) continue;
+        auto x = RandomVec(static_cast<size_t>(ntok) * s.k, rng);
+        Dev<float> dx(x.size()), dy(static_cast<size_t>(ntok) * s.n);
+        dx.Up(x);
+        auto ref = RefGemv(wf, s.k, s.n, x, ntok);
+        for (int rpb : {0, 2, 8}) {
+          if (rpb && ntok != 1) continue;
+          dy.Poison();
+          CK(kt_cuda::Gemv(type, dw.p, kt_cuda::RowBytes(type, s.k), s.k, s.n, dx.p, s.k, ntok, dy.p, s.n, 0, 1, 0, 0, 0, rpb));
+          CK(cudaDeviceSynchronize());
+          Report(Fmt("gemv %-4s %5d->%-5d ntok %2d rpb %d (%s)", TypeName(type), s.k, s.n, ntok, rpb, s.what),
+                 RelErr(dy.Down(), ref), 1e-3);
+        }
+      }
+    }
+  }
+  {  // batched (per-head) GEMV as used for W_kb / W_vb: K=128 -> 512, 16 heads, BF16
+    const int k = 128, n = 512, heads = 16, type = 30;
+    auto w = RandomWeights(type, k, n * heads, rng);
+    auto wf = Dequant(type, w, k, n * heads);
+    auto x = RandomVec(static_cast<size_t>(heads) * k, rng);
+    std::vector<double> ref(static_cast<size_t>(heads) * n);
+    for (int h = 0; h < heads; ++h)
+      for (int r = 0; r < n; ++r) {
+        double sacc = 0;
+        for (int i = 0; i < k; ++i) sacc += static_cast<double>(wf[(static_cast<size_t>(h) * n + r) * k + i]) * x[h * k + i];
+        ref[static_cast<size_t>(h) * n + r] = sacc;
+      }
+    Dev<uint8_t> dw(w.size());
+    Dev<float> dx(x.size()), dy(ref.size());
+    dw.Up(w);
+    dx.Up(x);
+    dy.Poison();
+    const long long rb = kt_cuda::RowBytes(type, k);
+    CK(kt_cuda::Gemv(type, dw.p, rb, k, n, dx.p, k, 1, dy.p, n, 0, heads, rb * n, k, n));
+    CK(cudaDeviceSynchronize());
+    Report("gemv BF16 batched per-head 128->512 x16 heads (W_kb)", RelErr(dy.Down(), ref), 1e-3);
+  }
+}
+
+void TestOps() {
+  std::printf("== RMSNorm, RoPE, SiLU-gated FFN, add, router, argmax\n");
+  Rng rng(2);
+  for (int n : {512, 1536, 2048, 7168, 1000}) {
+    for (int ntok : {1, 5}) {
+      for (int fused = 0; fused < 2; ++fused) {
+        auto x = RandomVec(static_cast<size_t>(ntok) * n, rng), r = RandomVec(x.size(), rng), w = RandomVec(n, rng);
+        std::vector<double> ref(x.size()), href(x.size());
+        for (int t = 0; t < ntok; ++t) {
+          double ss = 0;
+          for (int i = 0; i < n; ++i) {
+            const size_t j = static_cast<size_t>(t) * n + i;
+            const double v = fused ? static_cast<double>(static_cast<float>(x[j] + r[j])) : x[j];
+            href[j] = v;
+            ss += v * v;
+          }
+          const double inv = 1.0 / std::sqrt(ss / n + 1e-6);
+          for (int i = 0; i < n; ++i) ref[static_cast<size_t>(t) * n + i] = href[static_cast<size_t>(t) * n + i] * inv * w[i];
+        }
+        Dev<float> dx(x.size()), dr(x.size()), dh(x.size()), dw(n), dy(x.size());
+        dx.Up(x); dr.Up(r); dw.Up(w); dy.Poison(); dh.Poison();
+        CK(kt_cuda::RmsNorm(dx.p, fused ? dr.p : nullptr, fused ? dh.p : nullptr, dw.p, dy.p, ntok, n, 1e-6f, 0));
+        CK(cudaDeviceSynchronize());
+        Report(Fmt("rmsnorm n %d ntok %d%s", n, ntok, fused ? " fused residual" : ""), RelErr(dy.Down(), ref), 1e-5);
+        if (fused) Report(Fmt("rmsnorm residual out n %d ntok %d", n, ntok), RelErr(dh.Down(), href), 1e-6);
+      }
+    }
+  }
+  // RoPE: q_pe inside q (heads x 192, offset 128) and k_pe inside kv_a (1 x 576, offset 512).
+  struct RopeCase { int heads, stride, offset; float factor; const char* what; };
+  for (const RopeCase& c : {RopeCase{16, 192, 128, 40.0f, "q_pe V2-Lite-like YaRN x40"},
+                            RopeCase{128, 192, 128, 40.0f, "q_pe V3 YaRN x40"},
+                            RopeCase{1, 576, 512, 40.0f, "k_pe YaRN x40"},
+                            RopeCase{16, 192, 128, 1.0f, "q_pe no YaRN"}}) {
+    const int ntok = 7;
+    kt_cuda::Yarn yr;
+    yr.n_dims = 64;
+    yr.freq_base = 10000.0f;
+    yr.factor = c.factor;
+    yr.orig_ctx = 4096;
+    yr.attn_factor = 1.0f;
+    float lo, hi;
+    kt_cuda::YarnCorrDims(yr, &lo, &hi);
+    auto x = RandomVec(static_cast<size_t>(ntok) * c.heads * c.stride, rng);
+    std::vector<int> pos(ntok);
+    for (int t = 0; t < ntok; ++t) pos[t] = t == 0 ? 0 : static_cast<int>(rng.Next() % 32768);
+    std::vector<double> ref(x.begin(), x.end());
+    const double fs = 1.0 / c.factor;
+    for (int t = 0; t < ntok; ++t)
+      for (int h = 0; h < c.heads; ++h)
+        for (int i = 0; i < 32; ++i) {
+          const double te = pos[t] * std::pow(10000.0, -2.0 * i / 64);
+          double th = fs * te, ms = 1.0;
+          if (c.factor > 1.0f) {
+            const double y = (i - lo) / std::max(0.001, static_cast<double>(hi - lo));
+            const double ramp = 1.0 - std::min(1.0, std::max(0.0, y));
+            th = fs * te * (1 - ramp) + te * ramp;
+            ms = 1.0 + 0.1 * std::log(1.0 / fs);
+          }
+          const size_t j = (static_cast<size_t>(t) * c.heads + h) * c.stride + c.offset + 2 * i;
+          const double x0 = x[j], x1 = x[j + 1];
+          ref[j] = (x0 * std::cos(th) - x1 * std::sin(th)) * ms;
+          ref[j + 1] = (x0 * std::sin(th) + x1 * std::cos(th)) * ms;
+        }
+    Dev<float> dx(x.size());
+    Dev<int> dp(ntok);
+    dx.Up(x);
+    dp.Up(pos);
+    CK(kt_cuda::RopeYarn(dx.p, dp.p, ntok, c.heads, c.stride, c.offset, yr, 0));
+    CK(cudaDeviceSynchronize());
+    Report(Fmt("rope %s (pos up to 32767)", c.what), RelErr(dx.Down(), ref), 1e-5);
+  }
+  {  // SiLU-gated FFN, V3 shared expert: 7168 -> 2048 (Q4_K gate/up) -> 7168 (Q6_K down), and add
+    const int e = 7168, f = 2048, ntok = 2;
+    auto wg = RandomWeights(12, e, f, rng), wu = RandomWeights(12, e, f, rng), wd = RandomWeights(14, f, e, rng);
+    auto fg = Dequant(12, wg, e, f), fu = Dequant(12, wu, e, f), fd = Dequant(14, wd, f, e);
+    auto x = RandomVec(static_cast<size_t>(ntok) * e, rng), res = RandomVec(x.size(), rng);
+    auto g = RefGemv(fg, e, f, x, ntok), u = RefGemv(fu, e, f, x, ntok);
+    std::vector<float> act(g.size());
+    for (size_t i = 0; i < g.size(); ++i) act[i] = static_cast<float>(g[i] / (1 + std::exp(-g[i])) * u[i]);
+    auto d = RefGemv(fd, f, e, act, ntok);
+    std::vector<double> out(d.size());
+    for (size_t i = 0; i < d.size(); ++i) out[i] = d[i] + res[i];
+    Dev<uint8_t> dg(wg.size()), du(wu.size()), dd(wd.size());
+    Dev<float> dx(x.size()), dr(x.size()), dgo(g.size()), duo(g.size()), da(g.size()), dy(d.size());
+    dg.Up(wg); du.Up(wu); dd.Up(wd); dx.Up(x); dr.Up(res);
+    dy.Poison(); da.Poison();
+    CK(kt_cuda::Gemv(12, dg.p, kt_cuda::RowBytes(12, e), e, f, dx.p, e, ntok, dgo.p, f, 0));
+    CK(kt_cuda::Gemv(12, du.p, kt_cuda::RowBytes(12, e), e, f, dx.p, e, ntok, duo.p, f, 0));
+    CK(kt_cuda::SiluMul(dgo.p, duo.p, da.p, static_cast<long long>(g.size()), 0));
+    CK(kt_cuda::Gemv(14, dd.p, kt_cuda::RowBytes(14, f), f, e, da.p, f, ntok, dy.p, e, 0));
+    CK(kt_cuda::Add(dy.p, dr.p, dy.p, static_cast<long long>(d.size()), 0));
+    CK(cudaDeviceSynchronize());
+    std::vector<double> actd(act.begin(), act.end());
+    Report("silu_mul (V3 shared expert, 2 tokens)", RelErr(da.Down(), actd), 1e-3);
+    Report("ffn silu-gated + residual add (Q4_K/Q4_K/Q6_K, V3 shexp)", RelErr(dy.Down(), out), 1e-3);
+  }
+  // Router.
+  struct RCase { int n_expert, top_k, n_group, n_used; bool sigmoid, norm, bias; float scale; const char* what; };
+  for (const RCase& c : {RCase{256, 8, 8, 4, true, true, true, 2.5f, "V3 sigmoid groups 8/4 bias norm x2.5"},
+                         RCase{64, 6, 1, 1, false, false, false, 1.0f, "V2-Lite softmax top6"},
+                         RCase{160, 6, 8, 3, false, false, false, 16.0f, "V2 softmax groups 8/3 x16"}}) {
+    const int ntok = 16;
+    auto logits = RandomVec(static_cast<size_t>(ntok) * c.n_expert, rng, 4.0f);
+    auto bias = RandomVec(c.n_expert, rng, 0.5f);
+    std::vector<int> ref_ids(ntok * c.top_k);
+    std::vector<double> ref_w(ntok * c.top_k);
+    for (int t = 0; t < ntok; ++t) {
+      const float* l = logits.data() + static_cast<size_t>(t) * c.n_expert;
+      std::vector<double> p(c.n_expert), s(c.n_expert);
+      double mx = -1e300, sum = 0;
+      for (int e = 0; e < c.n_expert; ++e) mx = std::max(mx, static_cast<double>(l[e]));
+      for (int e = 0; e < c.n_expert; ++e) { p[e] = c.sigmoid ? 1 / (1 + std::exp(-l[e])) : std::exp(l[e] - mx); sum += p[e]; }
+      for (int e = 0; e < c.n_expert; ++e) { if (!c.sigmoid) p[e] /= sum; s[e] = p[e] + (c.bias ? bias[e] : 0); }
+      if (c.n_group > 1) {
+        const int gs = c.n_expert / c.n_group;
+        std::vector<std::pair<double, int>> gsc;
+        for (int gi = 0; gi < c.n_group; ++gi) {
+          std::vector<double> v(s.begin() + gi * gs, s.begin() + (gi + 1) * gs);
+          std::sort(v.rbegin(), v.rend());
+          gsc.push_back({-(v[0] + v[1]), gi});
+        }
+        std::sort(gsc.begin(), gsc.end());
+        std::vector<bool> keep(c.n_group, false);
+        for (int i = 0; i < c.n_used; ++i) keep[gsc[i].second] = true;
+        for (int e = 0; e < c.n_expert; ++e) if (!keep[e / gs]) s[e] = -1e300;
+      }
+      std::vector<std::pair<double, int>> order;
+      for (int e = 0; e < c.n_expert; ++e) order.push_back({-s[e], e});
+      std::sort(order.begin(), order.end());
+      double ws = 0;
+      for (int k = 0; k < c.top_k; ++k) ws += p[order[k].second];
+      for (int k = 0; k < c.top_k; ++k) {
+        ref_ids[t * c.top_k + k] = order[k].second;
+        ref_w[t * c.top_k + k] = p[order[k].second] / (c.norm ? ws : 1.0) * c.scale;
+      }
+    }
+    Dev<float> dl(logits.size()), db(bias.size()), dwt(ref_w.size());
+    Dev<int> di(ref_ids.size());
+    dl.Up(logits); db.Up(bias); dwt.Poison(); di.Poison();
+    kt_cuda::Router r;
+    r.n_expert = c.n_expert; r.top_k = c.top_k; r.n_group = c.n_group; r.n_group_used = c.n_used;
+    r.sigmoid = c.sigmoid; r.norm = c.norm; r.scale = c.scale;
+    CK(kt_cuda::Route(dl.p, c.bias ? db.p : nullptr, ntok, r, di.p, dwt.p, 0));
+    CK(cudaDeviceSynchronize());
+    auto ids = di.Down();
+    int mism = 0;
+    for (size_t i = 0; i < ids.size(); ++i) mism += ids[i] != ref_ids[i];
+    Report(Fmt("router %s: expert ids (%d mismatches)", c.what, mism), mism ? 1.0 : 0.0, 0);
+    Report(Fmt("router %s: weights", c.what), RelErr(dwt.Down(), ref_w), 1e-5);
+  }
+  {  // lm_head (Q6_K, V2-Lite vocab) + argmax
+    const int e = 2048, vocab = 102400, ntok = 3;
+    auto w = RandomWeights(14, e, vocab, rng);
+    auto wf = Dequant(14, w, e, vocab);
+    auto x = RandomVec(static_cast<size_t>(ntok) * e, rng);
+    auto ref = RefGemv(wf, e, vocab, x, ntok);
+    Dev<uint8_t> dw(w.size());
+    Dev<float> dx(x.size()), dl(ref.size()), dv(ntok);
+    Dev<int> di(ntok);
+    dw.Up(w); dx.Up(x); dl.Poison(); di.Poison();
+    CK(kt_cuda::Gemv(14, dw.p, kt_cuda::RowBytes(14, e), e, vocab, dx.p, e, ntok, dl.p, vocab, 0));
+    CK(kt_cuda::Argmax(dl.p, ntok, vocab, di.p, dv.p, 0));
+    CK(cudaDeviceSynchronize());
+    auto logits = dl.Down();
+    Report("lm_head Q6_K 2048->102400 ntok 3", RelErr(logits, ref), 1e-3);
+    auto idx = di.Down();
+    int bad = 0;
+    for (int t = 0; t < ntok; ++t) {
+      const float* l = logits.data() + static_cast<size_t>(t) * vocab;
+      const int want = static_cast<int>(std::max_element(l, l + vocab) - l);  // first max
+      if (idx[t] != want) ++bad;
+    }
+    Report(Fmt("argmax over 102400 logits, 3 tokens (%d wrong)", bad), bad ? 1.0 : 0.0, 0);
+  }
+}
+
+std::vector<double> RefMla(const std::vector<float>& q, const std::vector<uint16_t>& cache, int ntok, int heads,
+                           int kv_len, float scale) {
+  std::vector<double> out(static_cast<size_t>(ntok) * heads * 512);
+  std::vector<float> cf(cache.size());
+  for (size_t i = 0; i < cache.size(); ++i) cf[i] = Bf16ToFloat(cache[i]);
+  ParallelFor(static_cast<long long>(ntok) * heads, [&](long long a, long long b) {
+    std::vector<double> s(kv_len);
+    for (long long th = a; th < b; ++th) {
+      const int t = static_cast<int>(th / heads);
+      const int len = kv_len - (ntok - 1 - t);
+      const float* qv = q.data() + th * 576;
+      double mx = -1e300;
+      for (int j = 0; j < len; ++j) {
+        double d = 0;
+        for (int c = 0; c < 576; ++c) d += static_cast<double>(qv[c]) * cf[static_cast<size_t>(j) * 576 + c];
+        s[j] = d * scale;
+        mx = std::max(mx, s[j]);
+      }
+      double sum = 0;
+      for (int j = 0; j < len; ++j) { s[j] = std::exp(s[j] - mx); sum += s[j]; }
+      double* o = out.data() + th * 512;
+      for (int j = 0; j < len; ++j)
+        for (int c = 0; c < 512; ++c) o[c] += s[j] / sum * cf[static_cast<size_t>(j) * 576 + c];
+    }
+  });
+  return out;
+}
+
+void TestMla(bool quick) {
+  std::printf("== MLA decode attention (bf16 latent cache, tensor cores)\n");
+  Rng rng(3);
+  struct Case { int heads, kv, ntok; };
+  std::vector<Case> cases = {{16, 1000, 1}, {16, 4096, 1}, {16, 4096, 4}, {128, 4096, 1}, {128, 777, 3}, {20, 130, 2}};
+  if (!quick) { cases.push_back({16, 32768, 1}); cases.push_back({128, 32768, 1}); }
+  for (const Case& c : cases) {
+    const float scale = 1.0f / std::sqrt(192.0f);
+    auto q = RandomVec(static_cast<size_t>(c.ntok) * c.heads * 576, rng);
+    std::vector<uint16_t> cache(static_cast<size_t>(c.kv) * 576);
+    for (auto& v : cache) v = FloatToBf16(rng.Sym());
+    auto ref = RefMla(q, cache, c.ntok, c.heads, c.kv, scale);
+    Dev<float> dq(q.size()), dout(ref.size());
+    Dev<uint16_t> dc(cache.size());
+    Dev<uint8_t> ws(kt_cuda::MlaDecodeWorkspaceBytes(c.ntok, c.heads, c.kv));
+    dq.Up(q); dc.Up(cache); dout.Poison();
+    CK(kt_cuda::MlaDecode(dq.p, dc.p, c.ntok, c.heads, c.kv, scale, dout.p, ws.p, 0));
+    CK(cudaDeviceSynchronize());
+    Report(Fmt("mla decode heads %d kv %d ntok %d", c.heads, c.kv, c.ntok), RelErr(dout.Down(), ref), 1e-2);
+  }
+}
+
+void TestPrefill() {
+  std::printf("== prefill GEMM (tensor cores, quantised weights dequantised to bf16 tiles)\n");
+  Rng rng(4);
+  struct Case { int type, k, n, m; };
+  for (const Case& c : {Case{12, 2048, 1408, 77}, Case{12, 7168, 2048, 256}, Case{14, 2048, 576, 130},
+                        Case{8, 1536, 3072, 64}, Case{13, 512, 200, 33}, Case{30, 768, 640, 100}}) {
+    if (!kt_cuda::GemmSupports(c.type)) continue;
+    auto w = RandomWeights(c.type, c.k, c.n, rng);
+    auto wf = Dequant(c.type, w, c.k, c.n);
+    auto x = RandomVec(static_cast<size_t>(c.m) * c.k, rng);
+    // Reference in f32/double on the unrounded inputs: stricter than comparing
+    // with the kernel's bf16 operands.
+    auto ref = RefGemv(wf, c.k, c.n, x, c.m);
+    Dev<uint8_t> dw(w.size());
+    Dev<float> dx(x.size()), dy(ref.size());
+    dw.Up(w); dx.Up(x); dy.Poison();
+    Dev<uint16_t> dxb(x.size());
+    CK(kt_cuda::Gemm(c.type, dw.p, kt_cuda::RowBytes(c.type, c.k), c.k, c.n, dx.p, c.m, dy.p, dxb.p, 0));
+    CK(cudaDeviceSynchronize());
+    Report(Fmt("gemm %-4s %5d->%-5d m %d (vs f32 ref)", TypeName(c.type), c.k, c.n, c.m), RelErr(dy.Down(), ref), 1e-2);
+  }
+}
+
+// ---------------------------------------------------------------- benchmarks
+
+struct Row { std::string what; double us, rate, frac, peer_us, speedup; const char* unit; };
+std::vector<Row> g_rows;
+
+// Median over `reps` of (graph of `inner` calls) / inner, in microseconds.
+double TimeGraph(const std::function<void(cudaStream_t, int)>& body, int inner, int reps = 15) {
+  cudaStream_t s;
+  CK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+  for (int i = 0; i < 3; ++i) body(s, i);  // warm-up (module load, handles)
+  CK(cudaStreamSynchronize(s));
+  cudaGraph_t g;
+  cudaGraphExec_t ge;
+  CK(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
+  for (int i = 0; i < inner; ++i) body(s, i);
+  CK(cudaStreamEndCapture(s, &g));
+  CK(cudaGraphInstantiate(&ge, g, 0));
+  CK(cudaGraphLaunch(ge, s));
+  CK(cudaStreamSynchronize(s));
+  cudaEvent_t a, b;
+  CK(cudaEventCreate(&a));
+  CK(cudaEventCreate(&b));
+  std::vector<double> ts;
+  for (int r = 0; r < reps; ++r) {
+    CK(cudaEventRecord(a, s));
+    CK(cudaGraphLaunch(ge, s));
+    CK(cudaEventRecord(b, s));
+    CK(cudaEventSynchronize(b));
+    float ms;
+    CK(cudaEventElapsedTime(&ms, a, b));
+    ts.push_back(1000.0 * ms / inner);
+  }
+  CK(cudaGetLastError());
+  cudaGraphExecDestroy(ge);
+  cudaGraphDestroy(g);
+  cudaEventDestroy(a);
+  cudaEventDestroy(b);
+  cudaStreamDestroy(s);
+  std::sort(ts.begin(), ts.end());
+  return ts[ts.size() / 2];
+}
+
+double g_bw = 0, g_tflops = 0;  // measured ceilings (GB/s, TFLOP/s)
+
+void BenchCeilings(cublasHandle_t h) {
+  const size_t bytes = 2ull << 30;
+  Dev<uint8_t> a(bytes), b(bytes);
+  CK(cudaMemset(a.p, 1, bytes));
+  const double us = TimeGraph([&](cudaStream_t s, int) { CK(cudaMemcpyAsync(b.p, a.p, bytes, cudaMemcpyDeviceToDevice, s)); }, 4, 7);
+  g_bw = 2.0 * bytes / us / 1e3;
+  const int n = 8192;
+  Dev<uint16_t> x(static_cast<size_t>(n) * n), y(static_cast<size_t>(n) * n), z(static_cast<size_t>(n) * n);
+  Rng rng(9);
+  std::vector<uint16_t> hv(static_cast<size_t>(n) * n);
+  for (auto& v : hv) v = FloatToBf16(rng.Sym());
+  x.Up(hv); y.Up(hv);
+  const float one = 1.0f, zero = 0.0f;
+  const double gus = TimeGraph([&](cudaStream_t s, int) {
+    CB(cublasSetStream(h, s));
+    CB(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, x.p, CUDA_R_16BF, n, y.p, CUDA_R_16BF, n, &zero,
+                    z.p, CUDA_R_16BF, n, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+  }, 3, 7);
+  g_tflops = 2.0 * n * n * static_cast<double>(n) / gus / 1e6;
+  std::printf("ceilings: device-to-device copy %.0f GB/s (read+write), cuBLAS bf16 GEMM 8192^3 %.0f TFLOP/s\n", g_bw, g_tflops);
+}
+
+void BenchGemv(cublasHandle_t h, bool quick) {
+  struct Shape { int k, n; };
+  const Shape shapes[] = {{7168, 2048}, {2048, 7168}, {7168, 18432}, {1536, 24576}};
+  Rng rng(5);
+  for (const Shape& s : shapes) {
+    // cuBLAS peer: bf16 weights (what a dequantise-then-GEMV path reads).
+    const size_t wbf = static_cast<size_t>(s.k) * s.n * 2;
+    const int ncopy_bf = static_cast<int>(std::max<size_t>(2, (400ull << 20) / wbf + 1));
+    std::vector<uint16_t> hw(static_cast<size_t>(s.k) * s.n);
+    for (auto& v : hw) v = FloatToBf16(0.01f * rng.Sym());
+    std::vector<Dev<uint16_t>*> bfw;
+    for (int i = 0; i < ncopy_bf; ++i) { bfw.push_back(new Dev<uint16_t>(hw.size())); bfw.back()->Up(hw); }
+    for (int ntok : {1, 8, 16}) {
+      if (quick && ntok != 1) continue;
+      Dev<uint16_t> xb(static_cast<size_t>(ntok) * s.k);
+      Dev<float> x(static_cast<size_t>(ntok) * s.k), y(static_cast<size_t>(ntok) * s.n);
+      std::vector<uint16_t> hx(xb.n);
+      std::vector<float> hxf(x.n);
+      for (size_t i = 0; i < hx.size(); ++i) { hxf[i] = rng.Sym(); hx[i] = FloatToBf16(hxf[i]); }
+      xb.Up(hx); x.Up(hxf);
+      const float one = 1.0f, zero = 0.0f;
+      const double peer = TimeGraph([&](cudaStream_t st, int i) {
+        CB(cublasSetStream(h, st));
+        CB(cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, s.n, ntok, s.k, &one, bfw[i % ncopy_bf]->p, CUDA_R_16BF, s.k,
+                        xb.p, CUDA_R_16BF, s.k, &zero, y.p, CUDA_R_32F, s.n, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+      }, 40);
+      const double peer_bytes = static_cast<double>(wbf) + ntok * (2.0 * s.k + 4.0 * s.n);
+      g_rows.push_back({Fmt("cuBLAS bf16 GEMV %d->%d ntok %d", s.k, s.n, ntok), peer, peer_bytes / peer / 1e3,
+                        peer_bytes / peer / 1e3 / g_bw, 0, 0, "GB/s"});
+      for (int type : {12, 8, 14, 13, 30}) {
+        if (ntok != 1 && type != 12 && type != 8) continue;
+        if (quick && type != 12 && type != 8) continue;
+        const long long rb = kt_cuda::RowBytes(type, s.k);
+        const size_t wq = static_cast<size_t>(rb) * s.n;
+        const int ncopy = static_cast<int>(std::max<size_t>(2, (400ull << 20) / wq + 1));
+        auto w = RandomWeights(type, s.k, s.n, rng);
+        std::vector<Dev<uint8_t>*> dws;
+        for (int i = 0; i < ncopy; ++i) { dws.push_back(new Dev<uint8_t>(w.size())); dws.back()->Up(w); }
+        for (int rpb : {0, 2, 8}) {
+          if (rpb && (ntok != 1 || quick)) continue;
+          const double us = TimeGraph([&](cudaStream_t st, int i) {
+            CK(kt_cuda::Gemv(type, dws[i % ncopy]->p, rb, s.k, s.n, x.p, s.k, ntok, y.p, s.n, st, 1, 0, 0, 0, rpb));
+          }, 40);
+          const double bytes = static_cast<double>(wq) + ntok * 4.0 * (s.k + s.n);
+          g_rows.push_back({Fmt("kt %s GEMV %d->%d ntok %d rpb %d", TypeName(type), s.k, s.n, ntok, rpb ? rpb : 4),
+                            us, bytes / us / 1e3, bytes / us / 1e3 / g_bw, peer, peer / us, "GB/s"});
+        }
+        for (auto* p : dws) delete p;
+      }
+    }
+    for (auto* p : bfw) delete p;
+  }
+}
+
+void BenchMla() {
+  Rng rng(6);
+  for (int heads : {16, 128})
+    for (int kv : {4096, 32768}) {
+      const int ntok = 1;
+      const size_t cb = static_cast<size_t>(kv) * 576 * 2;
+      const int ncopy = static_cast<int>(std::max<size_t>(2, (300ull << 20) / cb + 1));
+      std::vector<uint16_t> hc(static_cast<size_t>(kv) * 576);
+      for (auto& v : hc) v = FloatToBf16(rng.Sym());
+      std::vector<Dev<uint16_t>*> cs;
+      for (int i = 0; i < ncopy; ++i) { cs.push_back(new Dev<uint16_t>(hc.size())); cs.back()->Up(hc); }
+      auto hq = RandomVec(static_cast<size_t>(ntok) * heads * 576, rng);
+      Dev<float> q(hq.size()), out(static_cast<size_t>(ntok) * heads * 512);
+      q.Up(hq);
+      Dev<uint8_t> ws(kt_cuda::MlaDecodeWorkspaceBytes(ntok, heads, kv));
+      const float scale = 1.0f / std::sqrt(192.0f);
+      const double us = TimeGraph([&](cudaStream_t st, int i) {
+        CK(kt_cuda::MlaDecode(q.p, cs[i % ncopy]->p, ntok, heads, kv, scale, out.p, ws.p, st));
+      }, 20);
+      const double bytes = static_cast<double>(cb) + hq.size() * 4.0 + out.n * 4.0;
+      const double flops = 2.0 * heads * kv * (576.0 + 512.0);
+      g_rows.push_back({Fmt("kt MLA decode heads %d ctx %d (%.0f TFLOP/s)", heads, kv, flops / us / 1e6), us,
+                        bytes / us / 1e3, bytes / us / 1e3 / g_bw, 0, 0, "GB/s"});
+      for (auto* p : cs) delete p;
+    }
+}
+
+void BenchPrefill(cublasHandle_t h) {
+  Rng rng(7);
+  struct Shape { int type, k, n; };
+  const int m = 2048;
+  for (const Shape& s : {Shape{12, 7168, 2048}, Shape{12, 2048, 7168}, Shape{12, 7168, 18432}, Shape{8, 7168, 2048},
+                         Shape{14, 2048, 7168}}) {
+    if (!kt_cuda::GemmSupports(s.type)) continue;
+    std::vector<uint16_t> hw(static_cast<size_t>(s.k) * s.n), hx(static_cast<size_t>(m) * s.k);
+    for (auto& v : hw) v = FloatToBf16(0.01f * rng.Sym());
+    std::vector<float> hxf(hx.size());
+    for (size_t i = 0; i < hx.size(); ++i) { hxf[i] = rng.Sym(); hx[i] = FloatToBf16(hxf[i]); }
+    Dev<uint16_t> wb(hw.size()), xb(hx.size()), xtmp(hx.size());
+    Dev<float> x(hxf.size()), y(static_cast<size_t>(m) * s.n);
+    wb.Up(hw); xb.Up(hx); x.Up(hxf);
+    const float one = 1.0f, zero = 0.0f;
+    const double flops = 2.0 * m * s.k * static_cast<double>(s.n);
+    const double peer = TimeGraph([&](cudaStream_t st, int) {
+      CB(cublasSetStream(h, st));
+      CB(cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, s.n, m, s.k, &one, wb.p, CUDA_R_16BF, s.k, xb.p, CUDA_R_16BF, s.k,
+                      &zero, y.p, CUDA_R_32F, s.n, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    }, 10, 9);
+    g_rows.push_back({Fmt("cuBLAS bf16 GEMM m %d %d->%d", m, s.k, s.n), peer, flops / peer / 1e6,
+                      flops / peer / 1e6 / g_tflops, 0, 0, "TFLOP/s"});
+    auto w = RandomWeights(s.type, s.k, s.n, rng);
+    Dev<uint8_t> dw(w.size());
+    dw.Up(w);
+    const double us = TimeGraph([&](cudaStream_t st, int) {
+      CK(kt_cuda::Gemm(s.type, dw.p, kt_cuda::RowBytes(s.type, s.k), s.k, s.n, x.p, m, y.p, xtmp.p, st));
+    }, 10, 9);
+    g_rows.push_back({Fmt("kt %s GEMM m %d %d->%d", TypeName(s.type), m, s.k, s.n), us, flops / us / 1e6,
+                      flops / us / 1e6 / g_tflops, peer, peer / us, "TFLOP/s"});
+  }
+}
+
+void PrintTable(FILE* f) {
+  std::fprintf(f, "\n| kernel | time (us) | achieved | of ceiling | cuBLAS peer (us) | speed-up vs peer |\n");
+  std::fprintf(f, "|---|---:|---:|---:|---:|---:|\n");
+  for (const Row& r : g_rows) {
+    std::fprintf(f, "| %s | %.2f | %.0f %s | %.0f%% | %s | %s |\n", r.what.c_str(), r.us, r.rate, r.unit, 100 * r.frac,
+                 r.peer_us > 0 ? Fmt("%.2f", r.peer_us).c_str() : "-",
+                 r.peer_us > 0 ? Fmt("%.2fx", r.speedup).c_str() : "-");
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool test = false, bench = false, quick = false;
+  const char* table = nullptr;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--test")) test = true;
+    else if (!std::strcmp(argv[i], "--bench")) bench = true;
+    else if (!std::strcmp(argv[i], "--quick")) quick = true;
+    else if (!std::strcmp(argv[i], "--table") && i + 1 < argc) table = argv[++i];
+    else {
+      std::printf("usage: kt_gpu_test [--test] [--bench] [--quick] [--table FILE]\n"
+                  "  --test   check every kernel against CPU references\n"
+                  "  --bench  time kernels against measured ceilings and cuBLAS\n"
+                  "  --quick  smaller subset (used by ctest)\n"
+                  "example: kt_gpu_test --test --bench --table bench.md\n");
+      return std::strcmp(argv[i], "--help") ? 2 : 0;
+    }
+  }
+  if (!test && !bench) test = true;
+  int devices = 0;
+  const cudaError_t e = cudaGetDeviceCount(&devices);
+  if (e != cudaSuccess || devices == 0) {
+    std::printf("SKIPPED: no usable CUDA device (%s)\n", e == cudaSuccess ? "none" : cudaGetErrorString(e));
+    return 77;
+  }
+  cudaDeviceProp prop;
+  CK(cudaGetDeviceProperties(&prop, 0));
+  std::printf("device: %s, %d SMs, %.0f MB L2, cc %d.%d\n", prop.name, prop.multiProcessorCount, prop.l2CacheSize / 1e6,
+              prop.major, prop.minor);
+  if (test) {
+    TestGemv(quick);
+    TestOps();
+    TestMla(quick);
+    TestPrefill();
+    std::printf("checks: %d passed, %d failed\n", g_pass, g_fail);
+    for (auto& n : g_fail_names) std::printf("  FAILED: %s\n", n.c_str());
+  }
+  if (bench) {
+    cublasHandle_t h;
+    CB(cublasCreate(&h));
+    BenchCeilings(h);
+    BenchGemv(h, quick);
+    BenchMla();
+    BenchPrefill(h);
+    CB(cublasDestroy(h));
+    std::printf("\ndevice: %s; ceilings: copy %.0f GB/s, cuBLAS bf16 %.0f TFLOP/s\n", prop.name, g_bw, g_tflops);
+    PrintTable(stdout);
+    if (table) {
+      if (FILE* f = std::fopen(table, "w")) {
+        std::fprintf(f, "device: %s; ceilings: device-to-device copy %.0f GB/s, cuBLAS bf16 GEMM 8192^3 %.0f TFLOP/s\n",
+                     prop.name, g_bw, g_tflops);
+        PrintTable(f);
+        std::fclose(f);
+      }
+    }
+  }
+  if (test) std::printf("checks: %d passed, %d failed\n", g_pass, g_fail);
+  return g_fail ? 1 : 0;
+}

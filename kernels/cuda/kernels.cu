@@ -1,0 +1,202 @@
+// Host launchers for the kernels in *.cuh (the NVRTC path compiles the same
+// headers with shapes fixed at model compile time).
+#include <cmath>
+
+#include "kernels/cuda/gemv_quant.cuh"
+#include "kernels/cuda/kt_cuda.h"
+#include "kernels/cuda/mla_decode.cuh"
+#include "kernels/cuda/ops.cuh"
+
+namespace kt_cuda {
+
+long long RowBytes(int type, int k) {
+  switch (type) {
+    case kF32: return 4LL * k;
+    case kF16: case kBF16: return 2LL * k;
+    case kQ8_0: return k % 32 ? 0 : k / 32 * 34LL;
+    case kQ4_K: return k % 256 ? 0 : k / 256 * 144LL;
+    case kQ5_K: return k % 256 ? 0 : k / 256 * 176LL;
+    case kQ6_K: return k % 256 ? 0 : k / 256 * 210LL;
+    default: return 0;
+  }
+}
+
+bool GemvSupports(int type) { return RowBytes(type, 256) != 0; }
+
+namespace {
+
+template <int kType, int NT, int R>
+cudaError_t LaunchOne(const void* w, long long row_bytes, int k, int n, const float* x, long long ldx,
+                      float* y, long long ldy, cudaStream_t stream, int batch, long long wbs,
+                      long long xbs, long long ybs) {
+  dim3 grid((n + R - 1) / R, batch);
+  GemvKernel<kType, NT, R><<<grid, kGemvWarps * 32, 0, stream>>>(
+      static_cast<const u8*>(w), row_bytes, wbs, k, n, x, ldx, xbs, y, ldy, ybs);
+  return cudaGetLastError();
+}
+
+template <int kType>
+cudaError_t GemvTyped(const void* w, long long row_bytes, int k, int n, const float* x,
+                      long long ldx, int ntok, float* y, long long ldy, cudaStream_t s, int batch,
+                      long long wbs, long long xbs, long long ybs, int rpb) {
+  for (int t0 = 0; t0 < ntok; t0 += 8) {
+    const int nt = ntok - t0 < 8 ? ntok - t0 : 8;
+    const float* xt = x + t0 * ldx;
+    float* yt = y + t0 * ldy;
+    cudaError_t e;
+    switch (nt) {
+      case 1:
+        if (rpb == 2) e = LaunchOne<kType, 1, 2>(w, row_bytes, k, n, xt, ldx, yt, ldy, s, batch, wbs, xbs, ybs);
+        else if (rpb == 8) e = LaunchOne<kType, 1, 8>(w, row_bytes, k, n, xt, ldx, yt, ldy, s, batch, wbs, xbs, ybs);
+        else e = LaunchOne<kType, 1, 4>(w, row_bytes, k, n, xt, ldx, yt, ldy, s, batch, wbs, xbs, ybs);
+        break;
+      case 2: e = LaunchOne<kType, 2, 4>(w, row_bytes, k, n, xt, ldx, yt, ldy, s, batch, wbs, xbs, ybs); break;
+      case 3: e = LaunchOne<kType, 3, 2>(w, row_bytes, k, n, xt, ldx, yt, ldy, s, batch, wbs, xbs, ybs); break;
+      case 4: e = LaunchOne<kType, 4, 2>(w, row_bytes, k, n, xt, ldx, yt, ldy, s, batch, wbs, xbs, ybs); break;
+      case 5: e = LaunchOne<kType, 5, 2>(w, row_bytes, k, n, xt, ldx, yt, ldy, s, batch, wbs, xbs, ybs); break;
+      case 6: e = LaunchOne<kType, 6, 2>(w, row_bytes, k, n, xt, ldx, yt, ldy, s, batch, wbs, xbs, ybs); break;
+      case 7: e = LaunchOne<kType, 7, 2>(w, row_bytes, k, n, xt, ldx, yt, ldy, s, batch, wbs, xbs, ybs); break;
+      default: e = LaunchOne<kType, 8, 2>(w, row_bytes, k, n, xt, ldx, yt, ldy, s, batch, wbs, xbs, ybs); break;
+    }
+    if (e != cudaSuccess) return e;
+  }
+  return cudaSuccess;
+}
+
+}  // namespace
+
+cudaError_t Gemv(int type, const void* w, long long row_bytes, int k, int n, const float* x,
+                 long long ldx, int ntok, float* y, long long ldy, cudaStream_t stream, int batch,
+                 long long wbs, long long xbs, long long ybs, int rpb) {
+  if (n <= 0 || k <= 0 || ntok <= 0 || batch <= 0 || RowBytes(type, k) == 0 ||
+      row_bytes < RowBytes(type, k) || (ldx & 3) || (xbs & 3) ||
+      (reinterpret_cast<size_t>(x) & 15) || (k & 3))
+    return cudaErrorInvalidValue;
+  if ((type == kQ4_K || type == kQ5_K) && ((row_bytes & 15) || (reinterpret_cast<size_t>(w) & 15)))
+    return cudaErrorInvalidValue;
+  switch (type) {
+    case kQ4_K: return GemvTyped<kQ4_K>(w, row_bytes, k, n, x, ldx, ntok, y, ldy, stream, batch, wbs, xbs, ybs, rpb);
+    case kQ5_K: return GemvTyped<kQ5_K>(w, row_bytes, k, n, x, ldx, ntok, y, ldy, stream, batch, wbs, xbs, ybs, rpb);
+    case kQ6_K: return GemvTyped<kQ6_K>(w, row_bytes, k, n, x, ldx, ntok, y, ldy, stream, batch, wbs, xbs, ybs, rpb);
+    case kQ8_0: return GemvTyped<kQ8_0>(w, row_bytes, k, n, x, ldx, ntok, y, ldy, stream, batch, wbs, xbs, ybs, rpb);
+    case kF16: return GemvTyped<kF16>(w, row_bytes, k, n, x, ldx, ntok, y, ldy, stream, batch, wbs, xbs, ybs, rpb);
+    case kBF16: return GemvTyped<kBF16>(w, row_bytes, k, n, x, ldx, ntok, y, ldy, stream, batch, wbs, xbs, ybs, rpb);
+    case kF32: return GemvTyped<kF32>(w, row_bytes, k, n, x, ldx, ntok, y, ldy, stream, batch, wbs, xbs, ybs, rpb);
+    default: return cudaErrorInvalidValue;
+  }
+}
+
+cudaError_t RmsNorm(const float* x, const float* residual, float* h_out, const float* weight,
+                    float* y, int ntok, int n, float eps, cudaStream_t stream) {
+  if (ntok <= 0 || n <= 0 || (residual && !h_out)) return cudaErrorInvalidValue;
+  RmsNormKernel<<<ntok, 256, 0, stream>>>(x, residual, h_out, weight, y, n, eps);
+  return cudaGetLastError();
+}
+
+void YarnCorrDims(const Yarn& yr, float* lo, float* hi) {
+  const double pi = 3.14159265358979323846;
+  auto dim = [&](double beta) {
+    return yr.n_dims * std::log(yr.orig_ctx / (beta * 2 * pi)) / (2 * std::log(static_cast<double>(yr.freq_base)));
+  };
+  *lo = static_cast<float>(std::fmax(0.0, std::floor(dim(yr.beta_fast))));
+  *hi = static_cast<float>(std::fmin(yr.n_dims - 1.0, std::ceil(dim(yr.beta_slow))));
+}
+
+cudaError_t RopeYarn(float* x, const int* pos, int ntok, int nheads, int head_stride, int offset,
+                     const Yarn& yr, cudaStream_t stream) {
+  if (ntok <= 0 || nheads <= 0 || yr.n_dims <= 0 || (yr.n_dims & 1) || offset + yr.n_dims > head_stride ||
+      !(yr.factor >= 1.0f))
+    return cudaErrorInvalidValue;
+  RopeParams p;
+  p.n_dims = yr.n_dims;
+  p.freq_base = yr.freq_base;
+  p.freq_scale = 1.0f / yr.factor;
+  p.ext_factor = yr.factor > 1.0f ? 1.0f : 0.0f;
+  p.attn_factor = yr.attn_factor;
+  YarnCorrDims(yr, &p.corr_lo, &p.corr_hi);
+  const int work = nheads * yr.n_dims / 2;
+  dim3 grid((work + 127) / 128, ntok);
+  RopeYarnKernel<<<grid, 128, 0, stream>>>(x, pos, nheads, head_stride, offset, p);
+  return cudaGetLastError();
+}
+
+cudaError_t SiluMul(const float* gate, const float* up, float* out, long long n, cudaStream_t stream) {
+  if (n <= 0) return cudaErrorInvalidValue;
+  const long long blocks = (n + 255) / 256;
+  SiluMulKernel<<<static_cast<int>(blocks < 4096 ? blocks : 4096), 256, 0, stream>>>(gate, up, out, n);
+  return cudaGetLastError();
+}
+
+cudaError_t Add(const float* a, const float* b, float* y, long long n, cudaStream_t stream) {
+  if (n <= 0) return cudaErrorInvalidValue;
+  const long long blocks = (n + 255) / 256;
+  AddKernel<<<static_cast<int>(blocks < 4096 ? blocks : 4096), 256, 0, stream>>>(a, b, y, n);
+  return cudaGetLastError();
+}
+
+cudaError_t Argmax(const float* logits, int ntok, int n, int* index, float* value, cudaStream_t stream) {
+  if (ntok <= 0 || n <= 0) return cudaErrorInvalidValue;
+  ArgmaxKernel<<<ntok, 1024, 0, stream>>>(logits, n, index, value);
+  return cudaGetLastError();
+}
+
+cudaError_t Route(const float* logits, const float* bias, int ntok, const Router& r, int* ids,
+                  float* weights, cudaStream_t stream) {
+  const int groups = r.n_group < 1 ? 1 : r.n_group;
+  if (ntok <= 0 || r.n_expert <= 0 || r.n_expert > kMaxExperts || r.top_k <= 0 || r.top_k > 32 ||
+      r.top_k > r.n_expert || groups > 32 || r.n_expert % groups ||
+      (groups > 1 && (r.n_group_used < 1 || r.n_group_used > groups ||
+                      r.n_group_used * (r.n_expert / groups) < r.top_k)))
+    return cudaErrorInvalidValue;
+  RouterParams p{r.n_expert, r.top_k, groups, r.n_group_used, r.sigmoid ? 1 : 0, r.norm ? 1 : 0, r.scale};
+  RouterKernel<<<ntok, 32, 0, stream>>>(logits, bias, p, ids, weights);
+  return cudaGetLastError();
+}
+
+}  // namespace kt_cuda
+
+namespace kt_cuda {
+namespace {
+
+int MlaSplits(int ntok, int heads, int kv_len) {
+  const int tiles = (kv_len + kMlaBN - 1) / kMlaBN;
+  const int blocks = ((heads + 15) / 16) * ntok;
+  int sms = 132;
+  int dev = 0;
+  if (cudaGetDevice(&dev) == cudaSuccess) cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
+  int want = (sms + blocks - 1) / blocks;  // one block per SM (the kernel uses ~170 KB of smem)
+  if (want < 1) want = 1;
+  if (want > tiles) want = tiles;
+  const int per = (tiles + want - 1) / want;
+  return (tiles + per - 1) / per;
+}
+
+}  // namespace
+
+size_t MlaDecodeWorkspaceBytes(int ntok, int heads, int kv_len) {
+  if (ntok <= 0 || heads <= 0 || kv_len <= 0) return 0;
+  const size_t ns = MlaSplits(ntok, heads, kv_len);
+  return static_cast<size_t>(ntok) * heads * ns * (kMlaDv + 2) * sizeof(float);
+}
+
+cudaError_t MlaDecode(const float* q, const unsigned short* cache, int ntok, int heads, int kv_len,
+                      float scale, float* out, void* workspace, cudaStream_t stream) {
+  if (ntok <= 0 || heads <= 0 || kv_len < ntok || !workspace) return cudaErrorInvalidValue;
+  const int tiles = (kv_len + kMlaBN - 1) / kMlaBN;
+  const int nsplit = MlaSplits(ntok, heads, kv_len);
+  const int per = (tiles + nsplit - 1) / nsplit;
+  const size_t smem = sizeof(MlaSmem);
+  cudaError_t e = cudaFuncSetAttribute(MlaDecodeKernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                       static_cast<int>(smem));
+  if (e != cudaSuccess) return e;
+  float* part_o = static_cast<float*>(workspace);
+  float* part_ml = part_o + static_cast<size_t>(ntok) * heads * nsplit * kMlaDv;
+  dim3 grid(nsplit, (heads + 15) / 16, ntok);
+  MlaDecodeKernel<<<grid, kMlaThreads, smem, stream>>>(q, cache, ntok, heads, kv_len, per,
+                                                      scale * 1.4426950408889634f, part_o, part_ml);
+  if ((e = cudaGetLastError()) != cudaSuccess) return e;
+  MlaCombineKernel<<<dim3(heads, ntok), 128, 0, stream>>>(part_o, part_ml, heads, nsplit, out);
+  return cudaGetLastError();
+}
+
+}  // namespace kt_cuda

@@ -1,0 +1,63 @@
+// Host entry points of kt's CUDA kernels (compiled by nvcc into kt_cuda_kernels).
+// Every function returns the launch's cudaError_t; callers check it.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstddef>
+
+namespace kt_cuda {
+
+// Bytes of one GGUF row of `k` values of ggml type `type`; 0 for unsupported
+// types or a `k` that is not a whole number of blocks.
+long long RowBytes(int type, int k);
+bool GemvSupports(int type);
+
+// y[t * ldy + n] = sum_k W[n][k] x[t * ldx + k], t < ntok (any count; done 8 at
+// a time). `batch` independent problems via the *_bstride strides (elements
+// for x/y, bytes for w). `rows_per_block` (2, 4 or 8; 0 = default) is a
+// tuning knob the benchmark sweeps.
+cudaError_t Gemv(int type, const void* w, long long row_bytes, int k, int n, const float* x,
+                 long long ldx, int ntok, float* y, long long ldy, cudaStream_t stream,
+                 int batch = 1, long long w_bstride = 0, long long x_bstride = 0,
+                 long long y_bstride = 0, int rows_per_block = 0);
+
+cudaError_t RmsNorm(const float* x, const float* residual, float* h_out, const float* weight,
+                    float* y, int ntok, int n, float eps, cudaStream_t stream);
+
+struct Yarn {
+  int n_dims = 64;
+  float freq_base = 10000.0f;
+  float factor = 1.0f;          // rope.scaling.factor; 1 = no YaRN
+  int orig_ctx = 4096;          // rope.scaling.original_context_length
+  float attn_factor = 1.0f;
+  float beta_fast = 32.0f, beta_slow = 1.0f;
+};
+cudaError_t RopeYarn(float* x, const int* pos, int ntok, int nheads, int head_stride, int offset,
+                     const Yarn& yarn, cudaStream_t stream);
+// The correction-dimension range YaRN ramps over (host side, shared with tests).
+void YarnCorrDims(const Yarn& yarn, float* lo, float* hi);
+
+cudaError_t SiluMul(const float* gate, const float* up, float* out, long long n, cudaStream_t stream);
+cudaError_t Add(const float* a, const float* b, float* y, long long n, cudaStream_t stream);
+cudaError_t Argmax(const float* logits, int ntok, int n, int* index, float* value, cudaStream_t stream);
+
+struct Router {
+  int n_expert = 0, top_k = 0, n_group = 1, n_group_used = 1;
+  bool sigmoid = false, norm = false;
+  float scale = 1.0f;
+};
+cudaError_t Route(const float* logits, const float* bias, int ntok, const Router& r, int* ids,
+                  float* weights, cudaStream_t stream);
+
+// MLA decode attention over the compressed latent cache (absorbed form).
+// q: [ntok][heads][576] f32 = [q_nope·W_kb (512) | roped q_pe (64)];
+// cache: [kv_len][576] bf16 = [normalised c_kv | roped k_pe];
+// out: [ntok][heads][512] f32 latent (to be multiplied by W_vb).
+// Token t attends to cache rows [0, kv_len - (ntok - 1 - t)). `workspace`
+// holds MlaDecodeWorkspaceBytes(...) bytes.
+size_t MlaDecodeWorkspaceBytes(int ntok, int heads, int kv_len);
+cudaError_t MlaDecode(const float* q, const unsigned short* cache, int ntok, int heads, int kv_len,
+                      float scale, float* out, void* workspace, cudaStream_t stream);
+
+}  // namespace kt_cuda

@@ -1,0 +1,50 @@
+// Warp-level tensor-core helpers (mma.sync m16n8k16 bf16 -> f32, ldmatrix,
+// cp.async). Fragment layouts are the PTX ISA's: with g = lane / 4 and
+// t = lane % 4, A regs hold (g, 2t..2t+1), (g+8, 2t..), (g, 2t+8..), (g+8, 2t+8..);
+// B regs hold (k = 2t..2t+1, n = g), (k = 2t+8.., n = g); C holds (g, 2t..2t+1),
+// (g+8, 2t..2t+1).
+#pragma once
+
+#include "kernels/cuda/common.cuh"
+
+namespace kt_cuda {
+
+KT_CUDA_FORCEINLINE void MmaBf16(float* d, const u32* a, u32 b0, u32 b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, "
+      "{%8,%9}, {%0,%1,%2,%3};\n"
+      : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+
+KT_CUDA_FORCEINLINE u32 SmemAddr(const void* p) {
+  return static_cast<u32>(__cvta_generic_to_shared(p));
+}
+
+// Four 8x8 b16 matrices, transposed: lane supplies the row address of row
+// lane % 8 of matrix lane / 8.
+KT_CUDA_FORCEINLINE void LdMatrixX4Trans(u32* r, const void* row_addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(SmemAddr(row_addr)));
+}
+KT_CUDA_FORCEINLINE void LdMatrixX4(u32* r, const void* row_addr) {
+  asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+               : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+               : "r"(SmemAddr(row_addr)));
+}
+
+// 16-byte async copy; src_bytes = 0 writes zeros (rows past the end).
+KT_CUDA_FORCEINLINE void CpAsync16(void* dst, const void* src, int src_bytes) {
+  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(SmemAddr(dst)), "l"(src),
+               "r"(src_bytes));
+}
+KT_CUDA_FORCEINLINE void CpAsyncCommit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N>
+KT_CUDA_FORCEINLINE void CpAsyncWait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
+
+KT_CUDA_FORCEINLINE u32 PackBf16(float lo, float hi) {
+  return static_cast<u32>(FloatToBf16(lo)) | (static_cast<u32>(FloatToBf16(hi)) << 16);
+}
+
+}  // namespace kt_cuda

@@ -1,0 +1,209 @@
+// Small decode-path kernels: RMSNorm (optionally fused with the residual
+// add), YaRN RoPE on consecutive pairs, SiLU-gated product, residual add,
+// MoE router, argmax. All f32; one launch covers all tokens of a batch.
+#pragma once
+
+#include "kernels/cuda/common.cuh"
+
+namespace kt_cuda {
+
+// One block per token. With `res` non-null: h = x + res is written to `h_out`
+// (the new residual stream) and normalised; otherwise x is normalised.
+__global__ void RmsNormKernel(const float* __restrict__ x, const float* __restrict__ res,
+                              float* __restrict__ h_out, const float* __restrict__ weight,
+                              float* __restrict__ y, int n, float eps) {
+  __shared__ float scratch[32];
+  const long long base = static_cast<long long>(blockIdx.x) * n;
+  float ss = 0.0f;
+  for (int i = threadIdx.x; i < n; i += blockDim.x) {
+    float v = x[base + i];
+    if (res) { v += res[base + i]; h_out[base + i] = v; }
+    ss = fmaf(v, v, ss);
+  }
+  ss = BlockSum(ss, scratch);
+  const float inv = rsqrtf(ss / static_cast<float>(n) + eps);
+  for (int i = threadIdx.x; i < n; i += blockDim.x) {
+    const float v = res ? h_out[base + i] : x[base + i];
+    y[base + i] = v * inv * weight[i];
+  }
+}
+
+struct RopeParams {
+  int n_dims;          // rotated dims (64 for DeepSeek)
+  float freq_base;
+  float freq_scale;    // 1 / yarn factor
+  float ext_factor;    // 1 with YaRN, 0 without
+  float attn_factor;   // multiplies cos and sin (YaRN mscale handling is the caller's)
+  float corr_lo, corr_hi;
+};
+
+// GPT-J style: pairs (2i, 2i+1) of the `n_dims` values starting at `offset`
+// in each head vector. x is [ntok][nheads][head_stride]; pos[t] per token.
+// Angles are formed in double: at position 32k a float angle is off by ~2e-3.
+__global__ void RopeYarnKernel(float* __restrict__ x, const int* __restrict__ pos, int nheads,
+                               int head_stride, int offset, RopeParams p) {
+  const int t = blockIdx.y;
+  const int pairs = p.n_dims / 2;
+  const int idx = blockIdx.x * blockDim.x + threadIdx.x;
+  if (idx >= nheads * pairs) return;
+  const int h = idx / pairs, i = idx % pairs;
+  const double theta_extrap = pos[t] * pow(static_cast<double>(p.freq_base), -2.0 * i / p.n_dims);
+  const double theta_interp = p.freq_scale * theta_extrap;
+  double theta = theta_interp;
+  float mscale = p.attn_factor;
+  if (p.ext_factor != 0.0f) {
+    const double y = (i - p.corr_lo) / fmax(0.001, static_cast<double>(p.corr_hi - p.corr_lo));
+    const double ramp = (1.0 - fmin(1.0, fmax(0.0, y))) * p.ext_factor;
+    theta = theta_interp * (1.0 - ramp) + theta_extrap * ramp;
+    mscale *= 1.0f + 0.1f * logf(1.0f / p.freq_scale);
+  }
+  double s, c;
+  sincos(theta, &s, &c);
+  float* v = x + (static_cast<long long>(t) * nheads + h) * head_stride + offset + 2 * i;
+  const float x0 = v[0], x1 = v[1];
+  const float cf = static_cast<float>(c) * mscale, sf = static_cast<float>(s) * mscale;
+  v[0] = x0 * cf - x1 * sf;
+  v[1] = x0 * sf + x1 * cf;
+}
+
+// out = silu(gate) * up, element-wise over n values.
+__global__ void SiluMulKernel(const float* __restrict__ gate, const float* __restrict__ up,
+                              float* __restrict__ out, long long n) {
+  for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<long long>(gridDim.x) * blockDim.x) {
+    const float g = gate[i];
+    out[i] = g / (1.0f + expf(-g)) * up[i];
+  }
+}
+
+// y = a + b (y may alias a or b).
+__global__ void AddKernel(const float* a, const float* b, float* y, long long n) {
+  for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<long long>(gridDim.x) * blockDim.x)
+    y[i] = a[i] + b[i];
+}
+
+// One block per token: index of the largest logit (lowest index on ties; a
+// NaN logit wins so that it cannot hide).
+__global__ void ArgmaxKernel(const float* __restrict__ logits, int n, int* __restrict__ out_index,
+                             float* __restrict__ out_value) {
+  __shared__ float sv[32];
+  __shared__ int si[32];
+  const float* l = logits + static_cast<long long>(blockIdx.x) * n;
+  float best = -3.402823466e38f;
+  int bi = 0x7fffffff;
+  for (int i = threadIdx.x; i < n; i += blockDim.x) {
+    const float v = l[i];
+    if (v > best || (v != v && best == best)) { best = v; bi = i; }
+  }
+  for (int o = 16; o > 0; o >>= 1) {
+    const float ov = __shfl_xor_sync(0xffffffffu, best, o);
+    const int oi = __shfl_xor_sync(0xffffffffu, bi, o);
+    if (ov > best || (ov == best && oi < bi) || (ov != ov && best == best)) { best = ov; bi = oi; }
+  }
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  if (lane == 0) { sv[warp] = best; si[warp] = bi; }
+  __syncthreads();
+  if (warp == 0) {
+    const int nw = blockDim.x >> 5;
+    best = lane < nw ? sv[lane] : -3.402823466e38f;
+    bi = lane < nw ? si[lane] : 0x7fffffff;
+    for (int o = 16; o > 0; o >>= 1) {
+      const float ov = __shfl_xor_sync(0xffffffffu, best, o);
+      const int oi = __shfl_xor_sync(0xffffffffu, bi, o);
+      if (ov > best || (ov == best && oi < bi) || (ov != ov && best == best)) { best = ov; bi = oi; }
+    }
+    if (lane == 0) { out_index[blockIdx.x] = bi; out_value[blockIdx.x] = best; }
+  }
+}
+
+struct RouterParams {
+  int n_expert;      // <= kMaxExperts
+  int top_k;         // <= 32
+  int n_group;       // 0 or 1: no groups
+  int n_group_used;
+  int sigmoid;       // 1: sigmoid gating, 0: softmax
+  int norm;          // normalise the selected weights to sum 1
+  float scale;       // expert_weights_scale
+};
+constexpr int kMaxExperts = 1024;
+
+// One block of 32 threads per token. Selection uses probs + bias; weights come
+// from the unbiased probs. Ties go to the lower expert index.
+__global__ void RouterKernel(const float* __restrict__ logits, const float* __restrict__ bias,
+                             RouterParams p, int* __restrict__ ids, float* __restrict__ weights) {
+  __shared__ float prob[kMaxExperts];
+  __shared__ float sel[kMaxExperts];
+  __shared__ float gscore[32];
+  const int lane = threadIdx.x;
+  const float* l = logits + static_cast<long long>(blockIdx.x) * p.n_expert;
+  float mx = -3.402823466e38f;
+  for (int e = lane; e < p.n_expert; e += 32) mx = fmaxf(mx, l[e]);
+  mx = WarpMax(mx);
+  float sum = 0.0f;
+  for (int e = lane; e < p.n_expert; e += 32) {
+    const float v = p.sigmoid ? 1.0f / (1.0f + expf(-l[e])) : expf(l[e] - mx);
+    prob[e] = v;
+    sum += v;
+  }
+  sum = WarpSum(sum);
+  __syncwarp();
+  for (int e = lane; e < p.n_expert; e += 32) {
+    if (!p.sigmoid) prob[e] /= sum;
+    sel[e] = prob[e] + (bias ? bias[e] : 0.0f);
+  }
+  __syncwarp();
+  const float kNeg = -3.402823466e38f;
+  if (p.n_group > 1) {
+    const int gsize = p.n_expert / p.n_group;
+    if (lane < p.n_group) {  // group score: sum of its two best selection scores
+      float b1 = kNeg, b2 = kNeg;
+      for (int e = lane * gsize; e < (lane + 1) * gsize; ++e) {
+        const float v = sel[e];
+        if (v > b1) { b2 = b1; b1 = v; } else if (v > b2) { b2 = v; }
+      }
+      gscore[lane] = b1 + (gsize > 1 ? b2 : 0.0f);
+    }
+    __syncwarp();
+    // Keep the n_group_used best groups: a group is dropped when at least
+    // n_group_used groups beat it (ties: lower index wins).
+    if (lane < p.n_group) {
+      int better = 0;
+      for (int g = 0; g < p.n_group; ++g)
+        better += (gscore[g] > gscore[lane]) || (gscore[g] == gscore[lane] && g < lane);
+      gscore[lane] = better < p.n_group_used ? 1.0f : 0.0f;
+    }
+    __syncwarp();
+    for (int e = lane; e < p.n_expert; e += 32)
+      if (gscore[e / gsize] == 0.0f) sel[e] = kNeg;
+    __syncwarp();
+  }
+  float wsum = 0.0f, my_w = 0.0f;
+  int my_id = 0;
+  for (int k = 0; k < p.top_k; ++k) {
+    float best = kNeg;
+    int bi = 0x7fffffff;
+    for (int e = lane; e < p.n_expert; e += 32)
+      if (sel[e] > best) { best = sel[e]; bi = e; }
+    for (int o = 16; o > 0; o >>= 1) {
+      const float ov = __shfl_xor_sync(0xffffffffu, best, o);
+      const int oi = __shfl_xor_sync(0xffffffffu, bi, o);
+      if (ov > best || (ov == best && oi < bi)) { best = ov; bi = oi; }
+    }
+    if (bi == 0x7fffffff) bi = 0;  // fewer live experts than top_k: cannot happen with valid params
+    const float wk = prob[bi];
+    wsum += wk;
+    if (lane == k) { my_id = bi; my_w = wk; }
+    __syncwarp();
+    if (lane == 0) sel[bi] = kNeg;
+    __syncwarp();
+  }
+  if (lane < p.top_k) {
+    float wv = my_w;
+    if (p.norm) wv /= wsum;
+    ids[blockIdx.x * p.top_k + lane] = my_id;
+    weights[blockIdx.x * p.top_k + lane] = wv * p.scale;
+  }
+}
+
+}  // namespace kt_cuda
