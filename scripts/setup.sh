@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything kt needs to build and test on Debian 12 (bookworm):
 # compilers, LLVM/MLIR 19, FlatBuffers, libnuma, GoogleTest, lit, and the
-# Python peers used by the tests (gguf, numpy, llama-cpp-python).
+# Python peers used by the tests (gguf, numpy, llama-cpp-python, jinja2).
 # Idempotent: re-running it only checks what is already there.
 set -euo pipefail
 
@@ -37,7 +37,7 @@ else
 fi
 
 PY=${PYTHON:-python3}
-PIP_PACKAGES=(numpy gguf==0.19.0 lit llama-cpp-python==0.3.16)
+PIP_PACKAGES=(numpy gguf==0.19.0 lit llama-cpp-python==0.3.16 jinja2)
 need_pip=()
 for spec in "${PIP_PACKAGES[@]}"; do
   name=${spec%%==*}

@@ -99,9 +99,12 @@ def random_corpus(seed, count):
 def codepoint_sweep():
     """One string per code point, in contexts that exercise each regex."""
     strings = []
-    ranges = [(0x20, 0xD7FF), (0xE000, 0xFFFD), (0x10000, 0x1FAFF), (0x1E900, 0x1E95F)]
-    for lo, hi in ranges:
-        for cp in range(lo, hi + 1):
+    # All of the BMP; in the supplementary planes the blocks the regexes name
+    # (Deseret, Osage, Old Hungarian, Warang Citi, Adlam), emoji, and a stride.
+    ranges = [(0x20, 0xD7FF, 1), (0xE000, 0xFFFD, 1), (0x10000, 0x1F2FF, 7), (0x10400, 0x104FF, 1),
+              (0x10C80, 0x10CFF, 1), (0x118A0, 0x118FF, 1), (0x1E900, 0x1E95F, 1), (0x1F300, 0x1FAFF, 1)]
+    for lo, hi, step in ranges:
+        for cp in range(lo, hi + 1, step):
             c = chr(cp)
             strings.append(f"a{c}b {c}{c} 1{c}")
     return strings
