@@ -19,6 +19,9 @@ enum WeightType : int {
   kF32 = 0, kF16 = 1, kQ8_0 = 8, kQ4_K = 12, kQ5_K = 13, kQ6_K = 14, kBF16 = 30
 };
 
+// math.h's INFINITY is not available under NVRTC.
+#define KT_CUDA_INF __int_as_float(0x7f800000)
+
 KT_CUDA_FORCEINLINE float HalfToFloat(u16 h) {
   float f;
   asm("{ .reg .b16 t; mov.b16 t, %1; cvt.f32.f16 %0, t; }" : "=f"(f) : "h"(h));

@@ -66,7 +66,7 @@ __global__ void __launch_bounds__(kMlaThreads, 1)
   float o[8][4];
 #pragma unroll
   for (int j = 0; j < 8; ++j) o[j][0] = o[j][1] = o[j][2] = o[j][3] = 0.0f;
-  float m_run = -INFINITY, l_run = 0.0f;  // softmax state of rows 2*warp + (lane >= 16)
+  float m_run = -KT_CUDA_INF, l_run = 0.0f;  // softmax state of rows 2*warp + (lane >= 16)
 
   if (tile0 < tile1) load_tile(tile0, 0);
   for (int tile = tile0; tile < tile1; ++tile) {
@@ -93,7 +93,7 @@ __global__ void __launch_bounds__(kMlaThreads, 1)
 #pragma unroll
       for (int i = 0; i < 4; ++i) {
         const bool ok = row_abs + (i & 1) < my_len;
-        sm.s[g + 8 * (i >> 1)][col + (i & 1)] = ok ? s[i] * scale_log2 : -INFINITY;
+        sm.s[g + 8 * (i >> 1)][col + (i & 1)] = ok ? s[i] * scale_log2 : -KT_CUDA_INF;
       }
     }
     __syncthreads();
@@ -104,7 +104,7 @@ __global__ void __launch_bounds__(kMlaThreads, 1)
 #pragma unroll
       for (int off = 8; off > 0; off >>= 1) mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, off));
       const float m_new = fmaxf(m_run, mx);
-      const float base = m_new == -INFINITY ? 0.0f : m_new;
+      const float base = m_new == -KT_CUDA_INF ? 0.0f : m_new;
       const float alpha = exp2f(m_run - base);
       const float p0 = exp2f(v.x - base), p1 = exp2f(v.y - base), p2 = exp2f(v.z - base), p3 = exp2f(v.w - base);
       float ps = (p0 + p1) + (p2 + p3);
@@ -165,19 +165,19 @@ __global__ void MlaCombineKernel(const float* __restrict__ part_o, const float* 
                                  int heads, int nsplit, float* __restrict__ out) {
   const int h = blockIdx.x, tok = blockIdx.y;
   const long long base = (static_cast<long long>(tok) * heads + h) * nsplit;
-  float m = -INFINITY;
+  float m = -KT_CUDA_INF;
   for (int s = 0; s < nsplit; ++s) m = fmaxf(m, part_ml[(base + s) * 2]);
   float l = 0.0f;
   for (int s = 0; s < nsplit; ++s) {
     const float ms = part_ml[(base + s) * 2];
-    if (ms != -INFINITY) l += part_ml[(base + s) * 2 + 1] * exp2f(ms - m);
+    if (ms != -KT_CUDA_INF) l += part_ml[(base + s) * 2 + 1] * exp2f(ms - m);
   }
   const float inv = l > 0.0f ? 1.0f / l : 0.0f;
   for (int c = threadIdx.x; c < kMlaDv; c += blockDim.x) {
     float acc = 0.0f;
     for (int s = 0; s < nsplit; ++s) {
       const float ms = part_ml[(base + s) * 2];
-      if (ms != -INFINITY) acc += part_o[(base + s) * kMlaDv + c] * exp2f(ms - m);
+      if (ms != -KT_CUDA_INF) acc += part_o[(base + s) * kMlaDv + c] * exp2f(ms - m);
     }
     out[(static_cast<long long>(tok) * heads + h) * kMlaDv + c] = acc * inv;
   }

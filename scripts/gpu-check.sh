@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Builds kt's CUDA kernels with plain nvcc (no CMake, MLIR or gtest needed)
+# and runs the GPU checks and benchmarks; the short table is printed last.
+#
+#   scripts/gpu-check.sh              checks + benchmarks
+#   scripts/gpu-check.sh --test       checks only
+#   scripts/gpu-check.sh --bench      benchmarks only
+#   scripts/gpu-check.sh --quick      smaller subset of both
+# Environment: NVCC (default: nvcc on PATH, else /usr/local/cuda/bin/nvcc),
+#   KT_GPU_BUILD (build dir, default build-gpu), KT_CUDA_GENCODE (nvcc target
+#   flags; default from the GPU's compute capability, sm_90a on Hopper).
+# Exit: 0 all passed, 1 a check failed, 77 no GPU (SKIPPED).
+set -euo pipefail
+if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then sed -n '2,12p' "$0"; exit 0; fi
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${KT_GPU_BUILD:-$root/build-gpu}
+nvcc=${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}
+mkdir -p "$build"
+
+args=()
+for a in "$@"; do
+  case "$a" in
+    --test|--bench|--quick) args+=("$a") ;;
+    *) echo "gpu-check: unknown argument $a (see --help)" >&2; exit 2 ;;
+  esac
+done
+if [[ ${#args[@]} -eq 0 || ( ${#args[@]} -eq 1 && "${args[0]}" == --quick ) ]]; then
+  args+=(--test --bench)
+fi
+
+if [[ -z "${KT_CUDA_GENCODE:-}" ]]; then
+  cc=$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader 2>/dev/null | head -1 | tr -d ' .' || true)
+  case "$cc" in
+    90) KT_CUDA_GENCODE="-gencode arch=compute_90a,code=sm_90a" ;;
+    "") KT_CUDA_GENCODE="-gencode arch=compute_90a,code=sm_90a" ;;
+    *) KT_CUDA_GENCODE="-gencode arch=compute_${cc},code=sm_${cc}" ;;
+  esac
+fi
+flags=(-std=c++17 -O3 $KT_CUDA_GENCODE -I"$root" -Xcompiler=-Wall,-Wextra,-Wno-unused-parameter -Werror=all-warnings)
+echo "gpu-check: building with $nvcc $KT_CUDA_GENCODE into $build"
+pids=()
+for src in kernels gemm_prefill gpu_test; do
+  "$nvcc" "${flags[@]}" -c "$root/kernels/cuda/$src.cu" -o "$build/$src.o" &
+  pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p"; done
+"$nvcc" $KT_CUDA_GENCODE "$build/kernels.o" "$build/gemm_prefill.o" "$build/gpu_test.o" -lcublas -o "$build/kt_gpu_test"
+"$nvcc" "${flags[@]}" "$root/kernels/cuda/smoke_test.cu" -o "$build/kt_cuda_smoke_test"
+
+set +e
+"$build/kt_cuda_smoke_test"
+rc=$?
+if [[ $rc -eq 77 ]]; then echo "gpu-check: SKIPPED (no usable GPU)"; exit 77; fi
+"$build/kt_gpu_test" "${args[@]}" --table "$build/bench.md" 2>&1 | tee "$build/gpu-check.log"
+rc2=${PIPESTATUS[0]}
+set -e
+echo
+echo "gpu-check: smoke test rc=$rc, kt_gpu_test rc=$rc2 (log: $build/gpu-check.log, table: $build/bench.md)"
+grep -E "^checks:" "$build/gpu-check.log" | tail -1 || true
+[[ $rc -eq 0 && $rc2 -eq 0 ]]
