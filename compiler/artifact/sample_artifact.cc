@@ -34,7 +34,7 @@ TensorSpec Tensor(std::string name, SegmentKind seg, quant::GgmlType type, std::
 
 }  // namespace
 
-ArtifactContents SampleContents() {
+ArtifactContents SampleContents(bool small) {
   using quant::GgmlType;
   ArtifactContents c;
   c.producer = "kt sample";
@@ -103,15 +103,16 @@ ArtifactContents SampleContents() {
       {"output", -1, OpKind::kLmHead, gpu, "lm_head", 1088, 4096, 2.0},
   };
 
+  const uint64_t expert_rows = small ? 2 : 256;
   c.tensors.push_back(Tensor("token_embd.weight", SegmentKind::kGpuWeights, GgmlType::kQ8_0, {256, 8}, 1));
   c.tensors.push_back(Tensor("blk.0.attn_norm.weight", SegmentKind::kGpuWeights, GgmlType::kF32, {256}, 2));
   TensorSpec exps = Tensor("blk.1.ffn_gate_exps.weight", SegmentKind::kCpuWeights, GgmlType::kQ4_K,
-                           {256, 256, 4}, 3);
+                           {256, expert_rows, 4}, 3);
   exps.layout = TensorLayout::kCpuRowInterleaved;
   exps.layout_rows = 4;
   c.tensors.push_back(std::move(exps));
   c.tensors.push_back(Tensor("blk.1.ffn_down_exps.weight", SegmentKind::kCpuWeights, GgmlType::kQ6_K,
-                             {256, 256, 4}, 4));
+                             {256, expert_rows, 4}, 4));
   c.tensors.push_back(Tensor("output.weight", SegmentKind::kGpuWeights, GgmlType::kF16, {256, 8}, 5));
 
   KernelSpec k;

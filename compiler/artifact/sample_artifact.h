@@ -8,6 +8,7 @@
 
 namespace kt::artifact {
 
-ArtifactContents SampleContents();
+// `small`: tiny expert tensors, so the whole file stays under 20 KB (fuzz seeds).
+ArtifactContents SampleContents(bool small = false);
 
 }  // namespace kt::artifact

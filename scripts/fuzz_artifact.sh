@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Builds and runs the artifact loader fuzzer (libFuzzer + ASan + UBSan):
+# header checks, FlatBuffers verifier, semantic verifier, checksums.
+#
+#   scripts/fuzz_artifact.sh [OUT_DIR] [SECONDS]      defaults: build-fuzz-artifact, 60
+#
+# Compiles the loader's sources directly with clang++-14 (no CMake; flatc
+# generates the manifest header into OUT_DIR/gen), writes seed artifacts with
+# kt_artifact_sample built alongside, runs for SECONDS and exits non-zero on
+# any crash, leak, sanitizer report or timeout. Crash inputs are left in
+# OUT_DIR/crashes.
+#
+# examples:
+#   scripts/fuzz_artifact.sh                         # 60 s into ./build-fuzz-artifact
+#   scripts/fuzz_artifact.sh /tmp/fuzz-artifact 600  # 10 minutes
+set -euo pipefail
+
+SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+OUT="${1:-$SRC/build-fuzz-artifact}"
+SECONDS_TO_RUN="${2:-60}"
+CXX="${CXX_FUZZ:-clang++-14}"
+mkdir -p "$OUT" "$OUT/corpus" "$OUT/crashes" "$OUT/gen/runtime/schema"
+OUT="$(cd "$OUT" && pwd)"
+
+flatc --cpp --scoped-enums -o "$OUT/gen/runtime/schema" "$SRC/runtime/schema/kta.fbs"
+
+LIB_SRCS=(
+  "$SRC/runtime/base/status.cc"
+  "$SRC/runtime/base/mapped_file.cc"
+  "$SRC/kernels/quant/ggml_type.cc"
+  "$SRC/runtime/artifact/artifact.cc"
+  "$SRC/runtime/artifact/artifact_types.cc"
+  "$SRC/runtime/artifact/header.cc"
+  "$SRC/runtime/artifact/manifest_decode.cc"
+  "$SRC/runtime/artifact/manifest_encode.cc"
+  "$SRC/runtime/artifact/verify.cc"
+  "$SRC/runtime/artifact/xxhash64.cc"
+)
+FLAGS=(-std=c++20 -O1 -g -I"$SRC" -I"$OUT/gen" -fno-omit-frame-pointer -Wall -Wextra -Wno-unused-parameter)
+SAN=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined)
+
+echo "[fuzz] building $OUT/artifact_loader_fuzz with $CXX"
+"$CXX" "${FLAGS[@]}" "${SAN[@]}" "${LIB_SRCS[@]}" \
+  "$SRC/runtime/artifact/fuzz/artifact_loader_fuzz.cc" -o "$OUT/artifact_loader_fuzz"
+
+echo "[fuzz] building the seed writer"
+"$CXX" "${FLAGS[@]}" "${LIB_SRCS[@]}" "$SRC/compiler/artifact/artifact_writer.cc" \
+  "$SRC/compiler/artifact/sample_artifact.cc" "$SRC/compiler/artifact/sample_artifact_main.cc" \
+  -o "$OUT/kt_artifact_sample"
+"$OUT/kt_artifact_sample" "$OUT/corpus/sample_small.kta" --small
+echo "[fuzz] seed corpus: $(ls "$OUT/corpus" | wc -l) files; running for ${SECONDS_TO_RUN}s"
+
+cd "$OUT"
+set +e
+ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+  ./artifact_loader_fuzz corpus -max_total_time="$SECONDS_TO_RUN" -max_len=65536 -timeout=10 \
+  -rss_limit_mb=2048 -artifact_prefix="$OUT/crashes/" -print_final_stats=1 2>&1 | tee "$OUT/fuzz.log" | \
+  grep -E "^#[0-9]+[[:space:]]+(INITED|DONE)|ERROR|SUMMARY|stat::|runtime error"
+rc=${PIPESTATUS[0]}
+set -e
+if [ "$rc" -ne 0 ]; then
+  echo "[fuzz] FAILED (exit $rc); see $OUT/fuzz.log and $OUT/crashes/"
+  exit 1
+fi
+echo "[fuzz] no crashes in ${SECONDS_TO_RUN}s"
