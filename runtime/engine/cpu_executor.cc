@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <map>
 
 #include "kernels/cpu/cpu_features.h"
@@ -18,6 +19,17 @@ namespace kt::engine {
 namespace {
 
 using cpu::QuantMatrix;
+
+// KT_CPU_ISA=generic|avx2|avx512 lowers the kernel family (debugging, A/B
+// measurements); it can never raise it above what the host supports.
+cpu::Isa KernelIsa() {
+  cpu::Isa isa = cpu::BestHostIsa();
+  if (const char* env = std::getenv("KT_CPU_ISA")) {
+    cpu::Isa wanted;
+    if (cpu::ParseIsa(env, &wanted) && cpu::HostSupports(wanted)) isa = wanted;
+  }
+  return isa;
+}
 
 QuantMatrix MatrixOf(const model::WeightView& v) {
   QuantMatrix m;
@@ -56,7 +68,7 @@ class CpuExecutor : public Executor {
   CpuExecutor(const model::DeepseekConfig& c, model::DeepseekWeights w, kv::MlaKvCache cache,
               std::unique_ptr<cpu::ThreadPool> pool)
       : c_(c), w_(std::move(w)), cache_(std::move(cache)), pool_(std::move(pool)),
-        kernels_(cpu::BestHostIsa()), rope_(reference::DeepseekRopeParams(c)) {
+        kernels_(KernelIsa()), rope_(reference::DeepseekRopeParams(c)) {
     for (const model::LayerWeights& l : w_.layers) {
       Norms n;
       n.attn = ReadVector(l.attn_norm);
@@ -137,7 +149,7 @@ Status CpuExecutor::AttendOne(uint32_t il, const float* q, uint32_t pos, float* 
   const uint32_t H = c_.n_head, nope = c_.qk_nope_dim, rope = c_.qk_rope_dim, lora = c_.kv_lora_rank;
   const uint32_t head_k = nope + rope, vdim = c_.v_head_dim;
   const float scale = c_.KqScale();
-  if (!l.k_b || !l.v_b) {
+  if (!l.k_b || !l.v_b || std::getenv("KT_DEBUG_REF_MLA")) {
     // Legacy attn_kv_b needs a transposed product; the reference code does it.
     const reference::MlaHeads heads(c_, l);
     std::vector<uint32_t> keys(pos + 1);
