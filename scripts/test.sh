@@ -14,9 +14,9 @@ echo "[test] ctest"
 (cd "${BUILD_DIR}" && ctest --output-on-failure -j"$(nproc)" --timeout 1200)
 
 if [ "${FUZZ_SECONDS}" != 0 ]; then
-  for target in $(bash scripts/fuzz.sh --list); do
-    echo "[test] fuzzing ${target} for ${FUZZ_SECONDS} s"
-    bash scripts/fuzz.sh "${target}" "${FUZZ_SECONDS}"
-  done
+  echo "[test] fuzzing the GGUF reader for ${FUZZ_SECONDS} s"
+  bash scripts/fuzz.sh "${BUILD_DIR}/fuzz-gguf" "${FUZZ_SECONDS}"
+  echo "[test] fuzzing the artifact loader for ${FUZZ_SECONDS} s"
+  bash scripts/fuzz_artifact.sh "${BUILD_DIR}/fuzz-artifact" "${FUZZ_SECONDS}"
 fi
 echo "[test] all tests passed"
