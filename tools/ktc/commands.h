@@ -7,5 +7,9 @@ namespace kt::ktc {
 int RunGgufInfo(int argc, char** argv);  // gguf_info.cc
 int RunGen(int argc, char** argv);       // gen.cc
 int RunInspect(int argc, char** argv);   // inspect.cc
+#ifdef KT_HAVE_COMPILER
+int RunPlan(int argc, char** argv);      // plan.cc
+int RunCompile(int argc, char** argv);   // compile.cc
+#endif
 
 }  // namespace kt::ktc

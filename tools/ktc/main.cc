@@ -17,6 +17,10 @@ constexpr Command kCommands[] = {
     {"gen", "write a synthetic model (GGUF + config.json) from a preset", kt::ktc::RunGen},
     {"gguf-info", "print a GGUF file's metadata and tensor table", kt::ktc::RunGgufInfo},
     {"inspect", "verify an artifact (.kta) and print its manifest", kt::ktc::RunInspect},
+#ifdef KT_HAVE_COMPILER
+    {"plan", "show where each op would run within a VRAM budget, and its cost", kt::ktc::RunPlan},
+    {"compile", "compile a GGUF into a kt artifact (.kta) for ktrun", kt::ktc::RunCompile},
+#endif
 };
 
 void PrintUsage(std::FILE* out) {
@@ -29,6 +33,10 @@ void PrintUsage(std::FILE* out) {
                "\nexamples:\n"
                "  ktc gen --preset tiny-v3 --type q4_k_m -o tiny.gguf\n"
                "  ktc gguf-info tiny.gguf --json\n"
+#ifdef KT_HAVE_COMPILER
+               "  ktc plan tiny.gguf --vram 0.5GiB --ctx 256\n"
+               "  ktc compile tiny.gguf --vram 0 --ctx 256 -o tiny.kta\n"
+#endif
                "  ktc inspect model.kta --verify\n");
 }
 

@@ -1,0 +1,26 @@
+// Options shared by `ktc plan` and `ktc compile`, and the step both run:
+// open the GGUF, import, annotate costs, place.
+#pragma once
+
+#include <string>
+
+#include "compiler/Pipeline/Analysis.h"
+#include "compiler/Pipeline/Report.h"
+#include "tools/common/args.h"
+
+namespace kt::ktc {
+
+struct AnalysisArgs {
+  std::string model;
+  std::string config;
+  std::string vram;
+  int64_t ctx = 4096;
+  double dram_gbps = 100;
+  double hbm_gbps = 3000;
+
+  void Register(tools::ArgParser& args);
+  // Checks values, fills `options` (vram normalised to bytes) and `bw`.
+  Status Resolve(const tools::ArgParser& args, pipeline::AnalysisOptions* options, pipeline::Bandwidths* bw) const;
+};
+
+}  // namespace kt::ktc
