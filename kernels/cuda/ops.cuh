@@ -167,12 +167,15 @@ __global__ void RouterKernel(const float* __restrict__ logits, const float* __re
     __syncwarp();
     // Keep the n_group_used best groups: a group is dropped when at least
     // n_group_used groups beat it (ties: lower index wins).
+    float keep = 0.0f;
     if (lane < p.n_group) {
       int better = 0;
       for (int g = 0; g < p.n_group; ++g)
         better += (gscore[g] > gscore[lane]) || (gscore[g] == gscore[lane] && g < lane);
-      gscore[lane] = better < p.n_group_used ? 1.0f : 0.0f;
+      keep = better < p.n_group_used ? 1.0f : 0.0f;
     }
+    __syncwarp();  // every lane has read the scores before any is overwritten
+    if (lane < p.n_group) gscore[lane] = keep;
     __syncwarp();
     for (int e = lane; e < p.n_expert; e += 32)
       if (gscore[e / gsize] == 0.0f) sel[e] = kNeg;
