@@ -3,6 +3,8 @@
 // peak memory is a few chunks whatever the model size.
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cmath>
 #include <cstring>
 #include <cstdio>
@@ -22,6 +24,9 @@ constexpr uint64_t kChunkElems = uint64_t{1} << 22;  // 16 MiB of floats per wor
 float InitScale(const TensorPlan& t) {
   switch (t.init) {
     case Init::kMatrix: return 1.0f / std::sqrt(static_cast<float>(t.ne[0]));
+    case Init::kResidualOut: return 0.25f / std::sqrt(static_cast<float>(t.ne[0]));
+    case Init::kRouter: return 1.0f / std::sqrt(static_cast<float>(t.ne[0]));
+    case Init::kOutput: return 4.0f / std::sqrt(static_cast<float>(t.ne[0]));
     case Init::kEmbed: return 1.0f;
     case Init::kNorm: return 0.05f;
     case Init::kBias: return 0.01f;
@@ -98,54 +103,107 @@ Status GenerateModel(const GenOptions& o) {
 
   const unsigned n_threads = std::max(1u, o.threads ? o.threads : std::thread::hardware_concurrency());
   const auto start = std::chrono::steady_clock::now();
-  uint64_t done = 0;
-  std::vector<std::vector<uint8_t>> buffers(n_threads);
+
+  // Every tensor is cut into row chunks; workers fill chunks in any order
+  // but at most `window` ahead of the one being written, so memory stays at
+  // `window` chunks while the writer (this thread) never waits for a round.
+  struct Chunk {
+    size_t tensor;
+    uint64_t row_begin, row_end;
+  };
+  std::vector<Chunk> chunks;
   for (size_t ti = 0; ti < plan.size(); ++ti) {
-    const TensorPlan& t = plan[ti];
-    const uint64_t rows = t.rows();
-    const uint64_t row_bytes = quant::RowBytes(t.type, t.ne[0]).value_or(0);
-    const uint64_t rows_per_chunk = std::max<uint64_t>(1, kChunkElems / t.ne[0]);
-    for (uint64_t r0 = 0; r0 < rows; r0 += rows_per_chunk * n_threads) {
-      // One chunk per worker, then written in order.
-      std::vector<std::thread> workers;
-      std::vector<char> ok(n_threads, 1);
-      std::vector<uint64_t> begin(n_threads), end(n_threads);
-      for (unsigned k = 0; k < n_threads; ++k) {
-        begin[k] = std::min(rows, r0 + k * rows_per_chunk);
-        end[k] = std::min(rows, begin[k] + rows_per_chunk);
-        buffers[k].resize((end[k] - begin[k]) * row_bytes);
-        if (end[k] == begin[k]) continue;
-        auto job = [&, k] { ok[k] = FillRows(t, o.seed, begin[k], end[k], buffers[k].data()); };
-        if (k + 1 == n_threads || end[k] == rows) {
-          job();  // the calling thread takes the last chunk
-        } else {
-          workers.emplace_back(job);
-        }
-      }
-      for (std::thread& th : workers) th.join();
-      for (unsigned k = 0; k < n_threads; ++k) {
-        if (end[k] == begin[k]) continue;
-        if (!ok[k]) {
-          return KT_ERROR(kUnimplemented, "tensor ", t.name, ": no quantizer for type ",
-                          quant::GgmlTypeInfoOf(t.type).name);
-        }
-        KT_RETURN_IF_ERROR(w.WriteTensorData(buffers[k].data(), buffers[k].size()));
-        done += buffers[k].size();
-      }
-      if (o.progress) {
-        GenProgress p;
-        p.tensor_index = ti;
-        p.n_tensors = plan.size();
-        p.tensor_name = t.name;
-        p.bytes_done = done;
-        p.bytes_total = total;
-        p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        o.progress(p);
-      }
-    }
-    // Release big buffers after big tensors so the peak stays one round of chunks.
-    for (auto& b : buffers) std::vector<uint8_t>().swap(b);
+    const uint64_t rows = plan[ti].rows();
+    const uint64_t per_chunk = std::max<uint64_t>(1, kChunkElems / plan[ti].ne[0]);
+    for (uint64_t r = 0; r < rows; r += per_chunk) chunks.push_back({ti, r, std::min(rows, r + per_chunk)});
   }
+  const size_t window = 2 * size_t{n_threads};
+  struct Slot {
+    std::vector<uint8_t> data;
+    bool ready = false;
+    bool ok = true;
+  };
+  std::vector<Slot> slots(window);
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t next_job = 0;   // next chunk a worker takes
+  size_t written = 0;    // chunks the writer has finished
+  bool abort = false;
+
+  auto worker = [&] {
+    for (;;) {
+      size_t i;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return abort || next_job >= chunks.size() || next_job < written + window; });
+        if (abort || next_job >= chunks.size()) return;
+        i = next_job++;
+      }
+      const Chunk& c = chunks[i];
+      const TensorPlan& t = plan[c.tensor];
+      std::vector<uint8_t> buf((c.row_end - c.row_begin) * quant::RowBytes(t.type, t.ne[0]).value_or(0));
+      const bool ok = FillRows(t, o.seed, c.row_begin, c.row_end, buf.data());
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        Slot& s = slots[i % window];
+        s.data = std::move(buf);
+        s.ok = ok;
+        s.ready = true;
+      }
+      cv.notify_all();
+    }
+  };
+  std::vector<std::thread> workers;
+  for (unsigned k = 0; k < n_threads; ++k) workers.emplace_back(worker);
+  auto stop = [&] {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      abort = true;
+    }
+    cv.notify_all();
+    for (std::thread& th : workers) th.join();
+  };
+
+  uint64_t done = 0;
+  for (size_t i = 0; i < chunks.size(); ++i) {
+    std::vector<uint8_t> data;
+    bool ok;
+    {
+      std::unique_lock<std::mutex> lock(mu);
+      Slot& s = slots[i % window];
+      cv.wait(lock, [&] { return s.ready; });
+      data = std::move(s.data);
+      ok = s.ok;
+      s.ready = false;
+    }
+    const TensorPlan& t = plan[chunks[i].tensor];
+    if (!ok) {
+      stop();
+      return KT_ERROR(kUnimplemented, "tensor ", t.name, ": no quantizer for type ",
+                      quant::GgmlTypeInfoOf(t.type).name);
+    }
+    if (Status st = w.WriteTensorData(data.data(), data.size()); !st.ok()) {
+      stop();
+      return st;
+    }
+    done += data.size();
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      written = i + 1;
+    }
+    cv.notify_all();
+    if (o.progress) {
+      GenProgress p;
+      p.tensor_index = chunks[i].tensor;
+      p.n_tensors = plan.size();
+      p.tensor_name = t.name;
+      p.bytes_done = done;
+      p.bytes_total = total;
+      p.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      o.progress(p);
+    }
+  }
+  stop();
   KT_RETURN_IF_ERROR(w.Close());
 
   if (o.config_out != "-") {
