@@ -89,12 +89,19 @@ std::optional<WeightType> ParseWeightType(std::string_view s);
 const char* WeightTypeName(WeightType t);
 uint32_t LlamaFileType(WeightType t);  // general.file_type (llama_ftype)
 
-// How a tensor's values are drawn.
+// How a tensor's values are drawn. The scales make the random models behave
+// like trained ones where it matters for testing: each layer adds a small
+// update to the residual stream and the output head has clear winners.
+// With unit-scale residual updates a perturbation as small as 8-bit
+// activation rounding grows layer by layer, and two correct implementations
+// disagree by tens of percent.
 enum class Init {
-  kMatrix,  // N(0, 1/sqrt(ne[0])): unit-scale outputs for unit-scale inputs
-  kEmbed,   // N(0, 1)
-  kNorm,    // 1 + 0.05 N(0, 1)
-  kBias,    // 0.01 N(0, 1): exp_probs_b, small enough not to dominate routing
+  kMatrix,       // N(0, 1/sqrt(ne[0])): unit-scale outputs for unit-scale inputs
+  kResidualOut,  // N(0, 0.25/sqrt(ne[0])): projections back into the residual stream
+  kOutput,       // N(0, 4/sqrt(ne[0])): output logits with a clear argmax
+  kEmbed,        // N(0, 1)
+  kNorm,         // 1 + 0.05 N(0, 1)
+  kBias,         // 0.01 N(0, 1): exp_probs_b, small enough not to dominate routing
 };
 
 struct TensorPlan {

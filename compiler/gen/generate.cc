@@ -25,7 +25,6 @@ float InitScale(const TensorPlan& t) {
   switch (t.init) {
     case Init::kMatrix: return 1.0f / std::sqrt(static_cast<float>(t.ne[0]));
     case Init::kResidualOut: return 0.25f / std::sqrt(static_cast<float>(t.ne[0]));
-    case Init::kRouter: return 1.0f / std::sqrt(static_cast<float>(t.ne[0]));
     case Init::kOutput: return 4.0f / std::sqrt(static_cast<float>(t.ne[0]));
     case Init::kEmbed: return 1.0f;
     case Init::kNorm: return 0.05f;

@@ -71,12 +71,12 @@ StatusOr<std::vector<TensorPlan>> PlanTensors(const ModelSpec& s, uint32_t n_voc
       add(p + "attn_k_b.weight", {s.qk_nope_head_dim, s.kv_lora_rank, H}, Init::kMatrix);
       add(p + "attn_v_b.weight", {s.kv_lora_rank, s.v_head_dim, H}, Init::kMatrix);
     }
-    add(p + "attn_output.weight", {H * s.v_head_dim, E}, Init::kMatrix);
+    add(p + "attn_output.weight", {H * s.v_head_dim, E}, Init::kResidualOut);
     add(p + "ffn_norm.weight", {E}, Init::kNorm);
     if (!s.is_moe_layer(il)) {
       add(p + "ffn_gate.weight", {E, s.dense_ff}, Init::kMatrix);
       add(p + "ffn_up.weight", {E, s.dense_ff}, Init::kMatrix);
-      add(p + "ffn_down.weight", {s.dense_ff, E}, Init::kMatrix);
+      add(p + "ffn_down.weight", {s.dense_ff, E}, Init::kResidualOut);
       continue;
     }
     const uint64_t X = s.n_expert, F = s.expert_ff;
@@ -84,16 +84,16 @@ StatusOr<std::vector<TensorPlan>> PlanTensors(const ModelSpec& s, uint32_t n_voc
     if (s.exp_probs_b) add(p + "exp_probs_b.bias", {X}, Init::kBias);
     add(p + "ffn_gate_exps.weight", {E, F, X}, Init::kMatrix);
     add(p + "ffn_up_exps.weight", {E, F, X}, Init::kMatrix);
-    add(p + "ffn_down_exps.weight", {F, E, X}, Init::kMatrix);
+    add(p + "ffn_down_exps.weight", {F, E, X}, Init::kResidualOut);
     if (s.n_expert_shared > 0) {
       const uint64_t FS = F * s.n_expert_shared;
       add(p + "ffn_gate_shexp.weight", {E, FS}, Init::kMatrix);
       add(p + "ffn_up_shexp.weight", {E, FS}, Init::kMatrix);
-      add(p + "ffn_down_shexp.weight", {FS, E}, Init::kMatrix);
+      add(p + "ffn_down_shexp.weight", {FS, E}, Init::kResidualOut);
     }
   }
   add("output_norm.weight", {E}, Init::kNorm);
-  add("output.weight", {E, V}, Init::kMatrix);
+  add("output.weight", {E, V}, Init::kOutput);
 
   // attn_kv_b tensors are counted in llama.cpp's visiting order (layer, then
   // name); with one per layer that is simply the layer order.

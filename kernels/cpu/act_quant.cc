@@ -1,9 +1,10 @@
-// Activation quantisation: symmetric, round to nearest, one scale per block.
+// Activation quantisation: one scale per block, 8-bit values.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 
 #include "kernels/cpu/vec_dot.h"
+#include "kernels/quant/fp16.h"
 
 namespace kt::cpu {
 
@@ -33,21 +34,39 @@ size_t ActBytes(ActFormat format, int64_t n) {
 
 namespace {
 
-// Quantises `len` values with one scale into qs; returns the scale.
-float QuantizeBlock(const float* x, int len, int8_t* qs) {
+// The activation quantisation of ggml's CPU backend, operation for operation,
+// so that kt's integer dot products see the same 8-bit activations as
+// llama.cpp's and the two agree to float rounding.
+
+// Q8_0 blocks (AVX2 path of ggml): scale amax/127 stored as f16, values
+// rounded half to even.
+float QuantizeBlock32(const float* x, int8_t* qs) {
   float amax = 0.0f;
-  for (int i = 0; i < len; ++i) amax = std::max(amax, std::fabs(x[i]));
+  for (int i = 0; i < 32; ++i) amax = std::max(amax, std::fabs(x[i]));
+  const float d = amax / 127.0f;
+  const float id = amax != 0.0f ? 127.0f / amax : 0.0f;
+  for (int i = 0; i < 32; ++i) qs[i] = static_cast<int8_t>(std::nearbyint(x[i] * id));
+  return quant::Fp16ToFloat(quant::FloatToFp16(d));
+}
+
+// Q8_K blocks: the signed extreme maps to -127, scale 1/iscale in f32.
+float QuantizeBlock256(const float* x, int8_t* qs) {
+  float amax = 0.0f, max = 0.0f;
+  for (int i = 0; i < 256; ++i) {
+    const float ax = std::fabs(x[i]);
+    if (ax > amax) {
+      amax = ax;
+      max = x[i];
+    }
+  }
   if (amax == 0.0f) {
-    std::memset(qs, 0, len);
+    std::memset(qs, 0, 256);
     return 0.0f;
   }
-  const float d = amax / 127.0f;
-  const float inv = 1.0f / d;
-  for (int i = 0; i < len; ++i) {
-    int q = static_cast<int>(std::nearbyint(x[i] * inv));
-    qs[i] = static_cast<int8_t>(std::clamp(q, -127, 127));
-  }
-  return d;
+  const float iscale = -127.0f / max;
+  for (int i = 0; i < 256; ++i)
+    qs[i] = static_cast<int8_t>(std::min(127, static_cast<int>(std::nearbyint(iscale * x[i]))));
+  return 1.0f / iscale;
 }
 
 }  // namespace
@@ -61,7 +80,7 @@ void QuantizeActivation(ActFormat format, const float* x, int64_t n, void* out) 
       auto* blocks = static_cast<ActQ8_32*>(out);
       for (int64_t b = 0; b < n / 32; ++b) {
         ActQ8_32& blk = blocks[b];
-        blk.d = QuantizeBlock(x + b * 32, 32, blk.qs);
+        blk.d = QuantizeBlock32(x + b * 32, blk.qs);
         blk.sum = 0;
         for (int i = 0; i < 32; ++i) blk.sum += blk.qs[i];
       }
@@ -71,7 +90,7 @@ void QuantizeActivation(ActFormat format, const float* x, int64_t n, void* out) 
       auto* blocks = static_cast<quant::BlockQ8_K*>(out);
       for (int64_t b = 0; b < n / 256; ++b) {
         quant::BlockQ8_K& blk = blocks[b];
-        blk.d = QuantizeBlock(x + b * 256, 256, blk.qs);
+        blk.d = QuantizeBlock256(x + b * 256, blk.qs);
         for (int g = 0; g < 16; ++g) {
           int sum = 0;
           for (int i = 0; i < 16; ++i) sum += blk.qs[16 * g + i];
