@@ -4,17 +4,28 @@ For tiny-v3 and tiny-v2-lite in f32 and q4_k_m it compiles the GGUF into a
 CPU-only artifact and runs 32 greedy steps with both ktrun executors
 (reference: plain float32; cpu: the optimized kernels), writing every step's
 logits. llama_cpp.Llama(logits_all=True) runs the same GGUF on the same
-prompt token ids, fed one token at a time. It requires:
-  * identical greedy tokens for all 32 steps, for both executors (on a
-    divergence it reports how many steps agree and both top-2 margins there);
-  * max relative logit error (max |kt - llama| / max |llama| over a row,
-    over the steps where the tokens agree) below a per-type threshold:
-      f32     2e-3  both sides compute in f32; only summation order, the f16
-                    KV cache of llama.cpp and exp/rope implementations differ.
-      q4_k_m  5e-2  llama.cpp quantises activations to Q8_K/Q8_0 for every
-                    quantised matmul; the reference executor does not, so
-                    their logits differ by the activation rounding
-                    (~2^-8 relative per dot product, accumulated over layers).
+prompt token ids, fed one token at a time. llama.cpp keeps an f32 KV cache, as kt does.
+
+Which llama.cpp run each executor is held to, and why:
+  * f32 models: both executors against llama.cpp on the same file. Both
+    sides compute in f32; only summation order and exp/rope implementations
+    differ: max relative logit error <= 1e-4.
+  * q4_k_m, reference executor: exact arithmetic on the dequantised weights,
+    so its peer is llama.cpp on an f32 copy of the file dequantised by the
+    gguf package (exact arithmetic too): <= 1e-4. (Against llama.cpp on the
+    q4_k_m file it would differ by llama.cpp's 8-bit activation rounding.)
+  * q4_k_m, cpu executor: it quantises activations to Q8_K/Q8_0 the way
+    ggml's CPU backend does, so its peer is llama.cpp on the q4_k_m file.
+    Rows agree to rounding until a value lands on the other side of an
+    8-bit rounding boundary; on these tiny random models such a flip then
+    grows over the following steps, and where kt's Q8_0 activation rounding
+    is not yet bit-identical to ggml's (Q5_0/Q8_0 weights) the two differ by
+    independent rounding noise. The bound is therefore the peer's own
+    noise: the median row error may be at most 1.5 x the median distance
+    between llama.cpp on the file and llama.cpp on the f32 copy (and at
+    least 1e-2 is allowed); the max row error at most 0.2.
+Every executor must produce llama.cpp's greedy tokens for all 32 steps (on
+a divergence it reports how many steps agree and both top-2 margins).
 It also checks, independently with gguf-py, that `ktc plan --json` accounts
 for exactly the GGUF's tensor bytes.
 Env: KTC (ktc), KT_BUILD (ktrun at $KT_BUILD/tools/ktrun/ktrun).
@@ -26,16 +37,19 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peer_common import dequantized_copy  # noqa: E402
+
 CASES = [("tiny-v3", "f32"), ("tiny-v3", "q4_k_m"), ("tiny-v2-lite", "f32"), ("tiny-v2-lite", "q4_k_m")]
 EXECUTORS = ["reference", "cpu"]
 N_GEN = 32
-THRESHOLD = {"f32": 2e-3, "q4_k_m": 5e-2}
+EXACT = 1e-4                    # max relative error, exact-arithmetic pairs
+QUANT_MEDIAN_FLOOR, QUANT_NOISE_FACTOR, QUANT_MAX = 1e-2, 1.5, 0.2  # cpu executor vs llama.cpp
 PROMPT = b"The router picks a few experts for each token."
 
 
-def llama_run(llama_cpp, np, path, prompt, wtype):
-    # f32 models get an f32 KV cache so that only arithmetic order differs.
-    kv = {"type_k": 0, "type_v": 0} if wtype == "f32" else {}
+def llama_run(llama_cpp, np, path, prompt):
+    kv = {"type_k": 0, "type_v": 0}  # f32 KV cache, as kt keeps it
     llm = llama_cpp.Llama(model_path=path, n_ctx=256, n_batch=64, verbose=False, logits_all=True, seed=0,
                           n_threads=2, **kv)
     llm.eval(prompt)
@@ -102,10 +116,27 @@ def run_case(llama_cpp, np, gguf_mod, ktc, ktrun, tmp, preset, wtype, table):
     tok_llm = llama_cpp.Llama(model_path=gguf_path, n_ctx=64, verbose=False, vocab_only=True)
     prompt = tok_llm.tokenize(PROMPT, add_bos=True)
     del tok_llm
-    ref_tokens, ref_rows = llama_run(llama_cpp, np, gguf_path, prompt, wtype)
-    n_vocab = ref_rows.shape[1]
+    peers = {"file": llama_run(llama_cpp, np, gguf_path, prompt)}
+    if wtype != "f32":
+        f32_copy = os.path.join(tmp, tag + ".f32copy.gguf")
+        dequantized_copy(gguf_path, f32_copy)
+        peers["f32 copy"] = llama_run(llama_cpp, np, f32_copy, prompt)
+    n_vocab = peers["file"][1].shape[1]
+    # How far llama.cpp's own 8-bit activation rounding moves its logits.
+    quant_median = QUANT_MEDIAN_FLOOR
+    if "f32 copy" in peers:
+        (ta, ra), (tb, rb) = peers["file"], peers["f32 copy"]
+        same = 0
+        while same < N_GEN and ta[same] == tb[same]:
+            same += 1
+        noise = [float(np.max(np.abs(ra[i] - rb[i])) / np.max(np.abs(rb[i]))) for i in range(min(same + 1, N_GEN))]
+        quant_median = max(QUANT_MEDIAN_FLOOR, QUANT_NOISE_FACTOR * float(np.median(noise)))
+        print(f"{tag}: llama.cpp file vs f32 copy: median row error {np.median(noise):.3g}")
     failures = []
     for ex in EXECUTORS:
+        peer = "f32 copy" if (ex == "reference" and wtype != "f32") else "file"
+        ref_tokens, ref_rows = peers[peer]
+        exact = peer == "f32 copy" or wtype == "f32"
         logits_path = os.path.join(tmp, f"{tag}-{ex}.f32")
         proc = subprocess.run([ktrun, "generate", kta, "--executor", ex, "--threads", "2",
                                "--tokens", ",".join(map(str, prompt)), "--max-tokens", str(N_GEN),
@@ -113,7 +144,7 @@ def run_case(llama_cpp, np, gguf_mod, ktc, ktrun, tmp, preset, wtype, table):
                               capture_output=True, text=True)
         if proc.returncode != 0:
             failures.append(f"{tag} {ex}: ktrun exited {proc.returncode}: {proc.stderr.strip()}")
-            table.append((tag, ex, "-", float("nan"), "ktrun failed"))
+            table.append((tag, ex, "-", "-", float("nan"), float("nan"), "ktrun failed"))
             continue
         result = json.loads(proc.stdout)
         kt_tokens = [int(t) for t in result["tokens"]]
@@ -127,8 +158,9 @@ def run_case(llama_cpp, np, gguf_mod, ktc, ktrun, tmp, preset, wtype, table):
             agree += 1
         # Rows up to and including the first divergence saw the same context.
         n_cmp = min(agree + 1, len(kt_tokens), N_GEN)
-        rel = max(float(np.max(np.abs(rows[i] - ref_rows[i])) / max(np.max(np.abs(ref_rows[i])), 1e-30))
-                  for i in range(n_cmp))
+        errs = [float(np.max(np.abs(rows[i] - ref_rows[i])) / max(np.max(np.abs(ref_rows[i])), 1e-30))
+                for i in range(n_cmp)]
+        rel, median = max(errs), float(np.median(errs))
         note = ""
         if agree < N_GEN:
             i = agree
@@ -136,9 +168,12 @@ def run_case(llama_cpp, np, gguf_mod, ktc, ktrun, tmp, preset, wtype, table):
                     f"(margin {top2_margin(np, rows[i]) if i < len(rows) else float('nan'):.4g}) vs llama "
                     f"{ref_tokens[i]} (margin {top2_margin(np, ref_rows[i]):.4g})")
             failures.append(f"{tag} {ex}: tokens agree for {agree}/{N_GEN} steps; {note}")
-        if rel > THRESHOLD[wtype]:
-            failures.append(f"{tag} {ex}: max relative logit error {rel:.3g} > {THRESHOLD[wtype]:g}")
-        table.append((tag, ex, f"{agree}/{N_GEN}", rel, note or "ok"))
+        if exact and rel > EXACT:
+            failures.append(f"{tag} {ex}: max relative logit error {rel:.3g} > {EXACT:g} against llama.cpp ({peer})")
+        if not exact and (median > quant_median or rel > QUANT_MAX):
+            failures.append(f"{tag} {ex}: relative logit error median {median:.3g} / max {rel:.3g} exceeds "
+                            f"{quant_median:.3g} / {QUANT_MAX:g} against llama.cpp ({peer})")
+        table.append((tag, ex, peer, f"{agree}/{N_GEN}", median, rel, note or "ok"))
     return failures
 
 
@@ -166,9 +201,9 @@ def main():
                 failures += run_case(llama_cpp, np, gguf_mod, ktc, ktrun, tmp, preset, wtype, table)
             except (AssertionError, subprocess.CalledProcessError) as e:
                 failures.append(f"{preset}-{wtype}: {e}")
-    print(f"{'model':22s} {'executor':10s} {'tokens':>7s} {'max rel err':>12s}  note")
-    for tag, ex, agree, rel, note in table:
-        print(f"{tag:22s} {ex:10s} {agree:>7s} {rel:12.3g}  {note}")
+    print(f"{'model':22s} {'executor':10s} {'llama.cpp on':13s} {'tokens':>7s} {'median rel':>11s} {'max rel':>9s}  note")
+    for tag, ex, peer, agree, median, rel, note in table:
+        print(f"{tag:22s} {ex:10s} {peer:13s} {agree:>7s} {median:11.3g} {rel:9.3g}  {note}")
     for f in failures:
         print("FAIL:", f)
     return 1 if failures else 0

@@ -35,6 +35,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from peer_common import dequantized_copy  # noqa: E402
+
 N_PROMPT = 16
 N_GEN = 32
 REL_TOL = 1e-4
@@ -62,27 +65,6 @@ def peer_has_group_routing(llama_cpp):
             return b"expert_group_count" in f.read()
     except OSError:
         return False
-
-
-def dequantized_copy(src, dst):
-    """Writes `src` with every tensor dequantized to f32 by the gguf package."""
-    import numpy as np
-    import gguf
-
-    reader = gguf.GGUFReader(src)
-    writer = gguf.GGUFWriter(dst, reader.fields["general.architecture"].contents())
-    for name, field in reader.fields.items():
-        if name.startswith("GGUF.") or name == "general.architecture":
-            continue
-        vtype = field.types[0]
-        sub = field.types[-1] if vtype == gguf.GGUFValueType.ARRAY else None
-        writer.add_key_value(name, field.contents(), vtype, sub_type=sub)
-    for t in reader.tensors:
-        writer.add_tensor(t.name, gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float32))
-    writer.write_header_to_file()
-    writer.write_kv_data_to_file()
-    writer.write_tensors_to_file()
-    writer.close()
 
 
 def peer_run(llama_cpp, path, prompt, f32_cache=True):
