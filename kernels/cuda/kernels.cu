@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "kernels/cuda/gemv_quant.cuh"
+#include "kernels/cuda/gemv_tc.cuh"
 #include "kernels/cuda/kt_cuda.h"
 #include "kernels/cuda/mla_decode.cuh"
 #include "kernels/cuda/ops.cuh"
@@ -84,6 +85,60 @@ cudaError_t Gemv(int type, const void* w, long long row_bytes, int k, int n, con
     case kF32: return GemvTyped<kF32>(w, row_bytes, k, n, x, ldx, ntok, y, ldy, stream, batch, wbs, xbs, ybs, rpb);
     default: return cudaErrorInvalidValue;
   }
+}
+
+bool GemvTcSupports(int type) { return type == kQ4_K || type == kQ8_0; }
+
+size_t GemvTcWorkspaceBytes(int k) {
+  return k > 0 ? static_cast<size_t>(k) * 8 * 2 * 2 + static_cast<size_t>(k / 32) * 8 * 4 : 0;
+}
+
+namespace {
+template <int kType>
+cudaError_t LaunchTc(const void* w, long long row_bytes, int k, int n, const u16* xh, const u16* xl, const float* xs,
+                     int nt, float* y, long long ldy, cudaStream_t s) {
+  constexpr int smem = GemvTcSmemBytes<kType>();
+  cudaError_t e = cudaFuncSetAttribute(GemvTcKernel<kType>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+  if (e != cudaSuccess) return e;
+  GemvTcKernel<kType><<<(n + 15) / 16, kTcWarps * 32, smem, s>>>(static_cast<const u8*>(w), row_bytes, k, n, xh, xl,
+                                                                  xs, nt, y, ldy);
+  return cudaGetLastError();
+}
+}  // namespace
+
+cudaError_t GemvTc(int type, const void* w, long long row_bytes, int k, int n, const float* x, long long ldx,
+                   int ntok, float* y, long long ldy, void* workspace, cudaStream_t s) {
+  if (!GemvTcSupports(type) || k <= 0 || n <= 0 || ntok <= 0 || k % 256 || !workspace ||
+      row_bytes < RowBytes(type, k) || (row_bytes & 15) || (reinterpret_cast<size_t>(w) & 15) ||
+      (reinterpret_cast<size_t>(workspace) & 15))
+    return cudaErrorInvalidValue;
+  u16* xh = static_cast<u16*>(workspace);
+  u16* xl = xh + static_cast<size_t>(k) * 8;
+  float* xs = reinterpret_cast<float*>(xl + static_cast<size_t>(k) * 8);
+  for (int t0 = 0; t0 < ntok; t0 += 8) {
+    const int nt = ntok - t0 < 8 ? ntok - t0 : 8;
+    GemvTcPrepKernel<<<(k + 255) / 256, 256, 0, s>>>(x + t0 * ldx, ldx, nt, k, xh, xl, xs);
+    cudaError_t e = cudaGetLastError();
+    if (e != cudaSuccess) return e;
+    e = type == kQ4_K ? LaunchTc<kQ4_K>(w, row_bytes, k, n, xh, xl, xs, nt, y + t0 * ldy, ldy, s)
+                      : LaunchTc<kQ8_0>(w, row_bytes, k, n, xh, xl, xs, nt, y + t0 * ldy, ldy, s);
+    if (e != cudaSuccess) return e;
+  }
+  return cudaSuccess;
+}
+
+namespace {
+__global__ void CopyKernelImpl(const uint4* __restrict__ a, uint4* __restrict__ b, size_t n) {
+  for (size_t i = blockIdx.x * static_cast<size_t>(blockDim.x) + threadIdx.x; i < n;
+       i += static_cast<size_t>(gridDim.x) * blockDim.x)
+    b[i] = a[i];
+}
+}  // namespace
+
+cudaError_t CopyKernel(const void* src, void* dst, size_t bytes, cudaStream_t s) {
+  if (bytes % 16) return cudaErrorInvalidValue;
+  CopyKernelImpl<<<132 * 16, 256, 0, s>>>(static_cast<const uint4*>(src), static_cast<uint4*>(dst), bytes / 16);
+  return cudaGetLastError();
 }
 
 cudaError_t RmsNorm(const float* x, const float* residual, float* h_out, const float* weight,
@@ -195,7 +250,7 @@ cudaError_t MlaDecode(const float* q, const unsigned short* cache, int ntok, int
   MlaDecodeKernel<<<grid, kMlaThreads, smem, stream>>>(q, cache, ntok, heads, kv_len, per,
                                                       scale * 1.4426950408889634f, part_o, part_ml);
   if ((e = cudaGetLastError()) != cudaSuccess) return e;
-  MlaCombineKernel<<<dim3(heads, ntok), 128, 0, stream>>>(part_o, part_ml, heads, nsplit, out);
+  MlaCombineKernel<<<dim3(heads, ntok), 128, nsplit * sizeof(float), stream>>>(part_o, part_ml, heads, nsplit, out);
   return cudaGetLastError();
 }
 

@@ -22,6 +22,17 @@ cudaError_t Gemv(int type, const void* w, long long row_bytes, int k, int n, con
                  int batch = 1, long long w_bstride = 0, long long x_bstride = 0,
                  long long y_bstride = 0, int rows_per_block = 0);
 
+// Tensor-core decode GEMV for Q4_K and Q8_0 (gemv_tc.cuh): same contract as
+// Gemv for one matrix; K % 256 == 0, 16-byte aligned rows. `workspace` holds
+// GemvTcWorkspaceBytes(k) bytes (x split into bf16 hi/lo plus block sums).
+bool GemvTcSupports(int type);
+size_t GemvTcWorkspaceBytes(int k);
+cudaError_t GemvTc(int type, const void* w, long long row_bytes, int k, int n, const float* x, long long ldx,
+                   int ntok, float* y, long long ldy, void* workspace, cudaStream_t stream);
+
+// Copy kernel used by the benchmark to measure the bandwidth ceiling.
+cudaError_t CopyKernel(const void* src, void* dst, size_t bytes, cudaStream_t stream);
+
 cudaError_t RmsNorm(const float* x, const float* residual, float* h_out, const float* weight,
                     float* y, int ntok, int n, float eps, cudaStream_t stream);
 

@@ -76,18 +76,24 @@ __global__ void __launch_bounds__(kMlaThreads, 1)
     if (tile + 1 < tile1) load_tile(tile + 1, buf ^ 1);
 
     {  // S slice: columns 8*warp .. 8*warp+7
-      float s[4] = {0.f, 0.f, 0.f, 0.f};
+      // Two accumulator chains: 36 dependent MMAs would serialise on latency.
+      float s[4] = {0.f, 0.f, 0.f, 0.f}, s2[4] = {0.f, 0.f, 0.f, 0.f};
       const u16* krow = &sm.k[buf][8 * warp + g][0];
 #pragma unroll 6
-      for (int kk = 0; kk < kMlaDk / 16; ++kk) {
-        const int c = kk * 16 + 2 * t4;
-        u32 a[4];
-        a[0] = *reinterpret_cast<const u32*>(&sm.q[g][c]);
-        a[1] = *reinterpret_cast<const u32*>(&sm.q[g + 8][c]);
-        a[2] = *reinterpret_cast<const u32*>(&sm.q[g][c + 8]);
-        a[3] = *reinterpret_cast<const u32*>(&sm.q[g + 8][c + 8]);
-        MmaBf16(s, a, *reinterpret_cast<const u32*>(krow + c), *reinterpret_cast<const u32*>(krow + c + 8));
+      for (int kk = 0; kk < kMlaDk / 16; kk += 2) {
+#pragma unroll
+        for (int u = 0; u < 2; ++u) {
+          const int c = (kk + u) * 16 + 2 * t4;
+          u32 a[4];
+          a[0] = *reinterpret_cast<const u32*>(&sm.q[g][c]);
+          a[1] = *reinterpret_cast<const u32*>(&sm.q[g + 8][c]);
+          a[2] = *reinterpret_cast<const u32*>(&sm.q[g][c + 8]);
+          a[3] = *reinterpret_cast<const u32*>(&sm.q[g + 8][c + 8]);
+          MmaBf16(u ? s2 : s, a, *reinterpret_cast<const u32*>(krow + c), *reinterpret_cast<const u32*>(krow + c + 8));
+        }
       }
+#pragma unroll
+      for (int i = 0; i < 4; ++i) s[i] += s2[i];
       const int col = 8 * warp + 2 * t4;
       const int row_abs = tile * kMlaBN + col;
 #pragma unroll
@@ -160,26 +166,38 @@ __global__ void __launch_bounds__(kMlaThreads, 1)
   }
 }
 
-// One block per (head, token): merges the splits into out[tok][head][512].
+// One block of 128 threads per (head, token): merges the splits into
+// out[tok][head][512]. The split weights go to shared memory first so that the
+// column loop issues independent loads (a serial loop over splits with a
+// dependent load per step was latency-bound: ~40 us at 64 splits).
 __global__ void MlaCombineKernel(const float* __restrict__ part_o, const float* __restrict__ part_ml,
                                  int heads, int nsplit, float* __restrict__ out) {
+  extern __shared__ float wsplit[];  // nsplit
+  __shared__ float scratch[32];
   const int h = blockIdx.x, tok = blockIdx.y;
   const long long base = (static_cast<long long>(tok) * heads + h) * nsplit;
   float m = -KT_CUDA_INF;
-  for (int s = 0; s < nsplit; ++s) m = fmaxf(m, part_ml[(base + s) * 2]);
+  for (int s = threadIdx.x; s < nsplit; s += blockDim.x) m = fmaxf(m, part_ml[(base + s) * 2]);
+  m = BlockMax(m, scratch);
   float l = 0.0f;
-  for (int s = 0; s < nsplit; ++s) {
+  for (int s = threadIdx.x; s < nsplit; s += blockDim.x) {
     const float ms = part_ml[(base + s) * 2];
-    if (ms != -KT_CUDA_INF) l += part_ml[(base + s) * 2 + 1] * exp2f(ms - m);
+    const float e = ms == -KT_CUDA_INF ? 0.0f : exp2f(ms - m);
+    wsplit[s] = e;
+    l += e * part_ml[(base + s) * 2 + 1];
   }
+  l = BlockSum(l, scratch);  // its barriers also publish wsplit
   const float inv = l > 0.0f ? 1.0f / l : 0.0f;
-  for (int c = threadIdx.x; c < kMlaDv; c += blockDim.x) {
-    float acc = 0.0f;
+  for (int c = 4 * threadIdx.x; c < kMlaDv; c += 4 * blockDim.x) {
+    float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll 4
     for (int s = 0; s < nsplit; ++s) {
-      const float ms = part_ml[(base + s) * 2];
-      if (ms != -KT_CUDA_INF) acc += part_o[(base + s) * kMlaDv + c] * exp2f(ms - m);
+      const float e = wsplit[s];
+      const float4 v = *reinterpret_cast<const float4*>(part_o + (base + s) * kMlaDv + c);
+      acc.x += e * v.x; acc.y += e * v.y; acc.z += e * v.z; acc.w += e * v.w;
     }
-    out[(static_cast<long long>(tok) * heads + h) * kMlaDv + c] = acc * inv;
+    *reinterpret_cast<float4*>(out + (static_cast<long long>(tok) * heads + h) * kMlaDv + c) =
+        make_float4(acc.x * inv, acc.y * inv, acc.z * inv, acc.w * inv);
   }
 }
 

@@ -1,0 +1,204 @@
+// Decode GEMV / skinny GEMM on tensor cores for Q4_K and Q8_0 weights,
+// 1..8 tokens per launch, with f32-class accuracy.
+//
+// Why: the CUDA-core GEMV (gemv_quant.cuh) spends ~10 instructions per weight
+// (nibble -> float, scale, FMA) and tops out near 1 TB/s for Q4_K, far from
+// HBM speed. Here the integer quants go to the tensor cores unscaled:
+//  * a quant q (0..15 for Q4_K, -128..127 for Q8_0) is exact in bf16, built
+//    from its bits with PRMT/LOP3 and one bf16x2 FMA (no I2F);
+//  * x is split as x = hi + lo, both bf16 (~16 significant bits), and both
+//    halves are multiplied, so products lose nothing that matters at 1e-3;
+//  * one mma group covers one 32-value sub-block, whose f32 result is then
+//    scaled: y += d·sc·Σ q·x − dmin·m·Σ x (Σ x per sub-block precomputed).
+// The k order inside a sub-block is permuted (thread t of a quad owns values
+// 8t..8t+7) so each thread reads 8 contiguous quant bytes and 8 contiguous x.
+//
+// Layout: a block = 16 rows (one m16 tile) x 8 warps splitting K in steps of
+// 256 values. Each warp stages its 16 row segments of a step into shared
+// memory with coalesced 16-byte cp.async (double buffered), then decodes from
+// there; the 8 warps' partial sums are added through shared memory.
+#pragma once
+
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/gemv_quant.cuh"
+#include "kernels/cuda/mma.cuh"
+
+namespace kt_cuda {
+
+constexpr int kTcWarps = 8;
+
+template <int kType> struct TcFormat;
+template <> struct TcFormat<kQ4_K> { static constexpr int kStepBytes = 144; };
+template <> struct TcFormat<kQ8_0> { static constexpr int kStepBytes = 272; };
+
+KT_CUDA_FORCEINLINE u32 Bf16x2Fma(u32 a, u32 b, u32 c) {
+  u32 d;
+  asm("fma.rn.bf16x2 %0, %1, %2, %3;\n" : "=r"(d) : "r"(a), "r"(b), "r"(c));
+  return d;
+}
+
+template <int kType>
+constexpr int GemvTcSmemBytes() {
+  return kTcWarps * 2 * 16 * TcFormat<kType>::kStepBytes + kTcWarps * 16 * 8 * 4;
+}
+
+// x (f32, ntok <= 8 rows of ldx) -> hi/lo bf16 [8][K] and per-32 sums [K/32][8];
+// tokens >= ntok become zeros. One warp per 32 values.
+__global__ void GemvTcPrepKernel(const float* __restrict__ x, long long ldx, int ntok, int K,
+                                 u16* __restrict__ xh, u16* __restrict__ xl, float* __restrict__ xs) {
+  const int k = blockIdx.x * blockDim.x + threadIdx.x;
+  if (k >= K) return;  // K % 32 == 0: whole warps leave together
+#pragma unroll
+  for (int t = 0; t < 8; ++t) {
+    const float v = t < ntok ? x[t * ldx + k] : 0.0f;
+    const u16 h = FloatToBf16(v);
+    xh[static_cast<long long>(t) * K + k] = h;
+    xl[static_cast<long long>(t) * K + k] = FloatToBf16(v - Bf16ToFloat(h));
+    const float s = WarpSum(v);
+    if ((threadIdx.x & 31) == 0) xs[(k >> 5) * 8 + t] = s;
+  }
+}
+
+template <int kType>
+__global__ void __launch_bounds__(256) GemvTcKernel(const u8* __restrict__ w, long long row_bytes, int K, int N,
+                                                    const u16* __restrict__ xh, const u16* __restrict__ xl,
+                                                    const float* __restrict__ xs, int ntok,
+                                                    float* __restrict__ y, long long ldy) {
+  constexpr int kSB = TcFormat<kType>::kStepBytes, kChunks = kSB / 16;
+  extern __shared__ __align__(16) unsigned char smem_raw[];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int g = lane >> 2, t = lane & 3;
+  u8* wbuf = smem_raw + warp * 2 * 16 * kSB;
+  float* red = reinterpret_cast<float*>(smem_raw + kTcWarps * 2 * 16 * kSB);
+  const int row0 = blockIdx.x * 16;
+  const int nsteps = K >> 8;
+
+  auto load_step = [&](int s, int stage) {
+    for (int idx = lane; idx < 16 * kChunks; idx += 32) {
+      const int r = idx / kChunks, c = idx - r * kChunks;
+      const int row = min(row0 + r, N - 1);
+      CpAsync16(wbuf + (stage * 16 + r) * kSB + 16 * c, w + row * row_bytes + static_cast<long long>(s) * kSB + 16 * c, 16);
+    }
+    CpAsyncCommit();
+  };
+
+  float acc[4] = {0.f, 0.f, 0.f, 0.f};  // (row g | g+8) x (token 2t | 2t+1)
+  const bool has_x = g < ntok;
+  int stage = 0;
+  if (warp < nsteps) load_step(warp, 0);
+  for (int s = warp; s < nsteps; s += kTcWarps, stage ^= 1) {
+    if (s + kTcWarps < nsteps) {
+      load_step(s + kTcWarps, stage ^ 1);
+      CpAsyncWait<1>();
+    } else {
+      CpAsyncWait<0>();
+    }
+    __syncwarp();
+    const u8* seg0 = wbuf + (stage * 16 + g) * kSB;  // row g
+    const u8* seg1 = seg0 + 8 * kSB;                   // row g + 8
+    const long long kbase = static_cast<long long>(s) << 8;
+
+    if constexpr (kType == kQ4_K) {
+      const uint4 h0 = *reinterpret_cast<const uint4*>(seg0);
+      const uint4 h1 = *reinterpret_cast<const uint4*>(seg1);
+      const float d0 = HalfToFloat(h0.x & 0xffff), m0 = HalfToFloat(h0.x >> 16);
+      const float d1 = HalfToFloat(h1.x & 0xffff), m1 = HalfToFloat(h1.x >> 16);
+#pragma unroll
+      for (int j = 0; j < 4; ++j) {
+        const uint2 q0 = *reinterpret_cast<const uint2*>(seg0 + 16 + 32 * j + 8 * t);
+        const uint2 q1 = *reinterpret_cast<const uint2*>(seg1 + 16 + 32 * j + 8 * t);
+#pragma unroll
+        for (int hi = 0; hi < 2; ++hi) {
+          const int sb = 2 * j + hi;
+          const long long k = kbase + 32 * sb + 8 * t;
+          uint4 bh = make_uint4(0, 0, 0, 0), bl = make_uint4(0, 0, 0, 0);
+          if (has_x) {
+            bh = __ldg(reinterpret_cast<const uint4*>(xh + g * static_cast<long long>(K) + k));
+            bl = __ldg(reinterpret_cast<const uint4*>(xl + g * static_cast<long long>(K) + k));
+          }
+          const float2 sx = __ldg(reinterpret_cast<const float2*>(xs + ((kbase >> 5) + sb) * 8 + 2 * t));
+          const u32 n00 = (q0.x >> (4 * hi)) & 0x0F0F0F0Fu, n01 = (q0.y >> (4 * hi)) & 0x0F0F0F0Fu;
+          const u32 n10 = (q1.x >> (4 * hi)) & 0x0F0F0F0Fu, n11 = (q1.y >> (4 * hi)) & 0x0F0F0F0Fu;
+          const u32 one = 0x3F803F80u, m128 = 0xC300C300u;
+          u32 a0[4], a1[4];
+          a0[0] = Bf16x2Fma(__byte_perm(n00, 0x43u, 0x4140), one, m128);
+          a0[1] = Bf16x2Fma(__byte_perm(n10, 0x43u, 0x4140), one, m128);
+          a0[2] = Bf16x2Fma(__byte_perm(n00, 0x43u, 0x4342), one, m128);
+          a0[3] = Bf16x2Fma(__byte_perm(n10, 0x43u, 0x4342), one, m128);
+          a1[0] = Bf16x2Fma(__byte_perm(n01, 0x43u, 0x4140), one, m128);
+          a1[1] = Bf16x2Fma(__byte_perm(n11, 0x43u, 0x4140), one, m128);
+          a1[2] = Bf16x2Fma(__byte_perm(n01, 0x43u, 0x4342), one, m128);
+          a1[3] = Bf16x2Fma(__byte_perm(n11, 0x43u, 0x4342), one, m128);
+          float dd[4] = {0.f, 0.f, 0.f, 0.f};
+          MmaBf16(dd, a0, bh.x, bh.y);
+          MmaBf16(dd, a0, bl.x, bl.y);
+          MmaBf16(dd, a1, bh.z, bh.w);
+          MmaBf16(dd, a1, bl.z, bl.w);
+          float sc0, mn0, sc1, mn1;
+          ScaleMinK4(sb, h0.y, h0.z, h0.w, sc0, mn0);
+          ScaleMinK4(sb, h1.y, h1.z, h1.w, sc1, mn1);
+          const float a_0 = d0 * sc0, b_0 = m0 * mn0, a_1 = d1 * sc1, b_1 = m1 * mn1;
+          acc[0] += a_0 * dd[0] - b_0 * sx.x;
+          acc[1] += a_0 * dd[1] - b_0 * sx.y;
+          acc[2] += a_1 * dd[2] - b_1 * sx.x;
+          acc[3] += a_1 * dd[3] - b_1 * sx.y;
+        }
+      }
+    } else {  // Q8_0: 8 blocks of 34 bytes per step
+#pragma unroll
+      for (int b = 0; b < 8; ++b) {
+        const u16* p0 = reinterpret_cast<const u16*>(seg0 + 34 * b);
+        const u16* p1 = reinterpret_cast<const u16*>(seg1 + 34 * b);
+        const float d0 = HalfToFloat(p0[0]), d1 = HalfToFloat(p1[0]);
+        u32 w0[2], w1[2];
+#pragma unroll
+        for (int i = 0; i < 2; ++i) {
+          w0[i] = (static_cast<u32>(p0[1 + 4 * t + 2 * i]) | (static_cast<u32>(p0[2 + 4 * t + 2 * i]) << 16)) ^ 0x80808080u;
+          w1[i] = (static_cast<u32>(p1[1 + 4 * t + 2 * i]) | (static_cast<u32>(p1[2 + 4 * t + 2 * i]) << 16)) ^ 0x80808080u;
+        }
+        const long long k = kbase + 32 * b + 8 * t;
+        uint4 bh = make_uint4(0, 0, 0, 0), bl = make_uint4(0, 0, 0, 0);
+        if (has_x) {
+          bh = __ldg(reinterpret_cast<const uint4*>(xh + g * static_cast<long long>(K) + k));
+          bl = __ldg(reinterpret_cast<const uint4*>(xl + g * static_cast<long long>(K) + k));
+        }
+        // byte u = q + 128 -> bf16 (128 + (u & 127)) - (u >= 128 ? 128 : 256) = q, exactly.
+        auto cvt = [](u32 wd, u32 sel) {
+          const u32 pr = __byte_perm(wd, 0u, sel);
+          const u32 magic = (pr & 0x007F007Fu) | 0x43004300u;
+          const u32 offs = (pr & 0x00800080u) ^ 0x43804380u;
+          return Bf16x2Fma(offs, 0xBF80BF80u, magic);
+        };
+        u32 a0[4], a1[4];
+        a0[0] = cvt(w0[0], 0x4140); a0[1] = cvt(w1[0], 0x4140);
+        a0[2] = cvt(w0[0], 0x4342); a0[3] = cvt(w1[0], 0x4342);
+        a1[0] = cvt(w0[1], 0x4140); a1[1] = cvt(w1[1], 0x4140);
+        a1[2] = cvt(w0[1], 0x4342); a1[3] = cvt(w1[1], 0x4342);
+        float dd[4] = {0.f, 0.f, 0.f, 0.f};
+        MmaBf16(dd, a0, bh.x, bh.y);
+        MmaBf16(dd, a0, bl.x, bl.y);
+        MmaBf16(dd, a1, bh.z, bh.w);
+        MmaBf16(dd, a1, bl.z, bl.w);
+        acc[0] += d0 * dd[0];
+        acc[1] += d0 * dd[1];
+        acc[2] += d1 * dd[2];
+        acc[3] += d1 * dd[3];
+      }
+    }
+    __syncwarp();  // this stage is refilled two steps later
+  }
+  red[(warp * 16 + g) * 8 + 2 * t] = acc[0];
+  red[(warp * 16 + g) * 8 + 2 * t + 1] = acc[1];
+  red[(warp * 16 + g + 8) * 8 + 2 * t] = acc[2];
+  red[(warp * 16 + g + 8) * 8 + 2 * t + 1] = acc[3];
+  __syncthreads();
+  if (threadIdx.x < 128) {
+    const int r = threadIdx.x >> 3, tk = threadIdx.x & 7;
+    float v = 0.0f;
+#pragma unroll
+    for (int i = 0; i < kTcWarps; ++i) v += red[(i * 16 + r) * 8 + tk];
+    if (row0 + r < N && tk < ntok) y[tk * ldy + row0 + r] = v;
+  }
+}
+
+}  // namespace kt_cuda
