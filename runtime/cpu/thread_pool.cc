@@ -1,5 +1,7 @@
 #include "runtime/cpu/thread_pool.h"
 
+#include "runtime/cpu/numa.h"
+
 #include <pthread.h>
 #include <sched.h>
 
@@ -38,7 +40,9 @@ std::vector<int> AllowedCpus() {
 }
 
 StatusOr<std::unique_ptr<ThreadPool>> ThreadPool::Create(const ThreadPoolOptions& options) {
-  const std::vector<int> cpus = AllowedCpus();
+  // Node-interleaved order: a pool smaller than the machine still draws on
+  // every NUMA node's memory bandwidth.
+  const std::vector<int> cpus = WorkerCpuOrder(DetectNumaTopology());
   int n = options.n_threads > 0 ? options.n_threads : static_cast<int>(cpus.size());
   if (n > 1024) return KT_ERROR(kInvalidArgument, "thread count ", n, " is more than 1024");
   std::unique_ptr<ThreadPool> pool(new ThreadPool(n));

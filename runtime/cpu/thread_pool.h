@@ -19,7 +19,7 @@ namespace kt::cpu {
 
 struct ThreadPoolOptions {
   int n_threads = 0;  // 0: one per CPU this process may run on
-  bool pin = true;    // pin worker i to the i-th allowed CPU
+  bool pin = true;    // pin worker i to the i-th CPU in NUMA-interleaved order
 };
 
 class ThreadPool {

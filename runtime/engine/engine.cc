@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
+
+#include "runtime/cpu/numa.h"
 
 namespace kt::engine {
 namespace {
@@ -23,6 +26,15 @@ StatusOr<std::unique_ptr<Engine>> Engine::Load(const std::string& path, const En
   KT_ASSIGN_OR_RETURN(engine->config_, ConfigFromManifest(m));
   KT_ASSIGN_OR_RETURN(engine->weights_, ArtifactWeightTable::Create(engine->artifact_));
   KT_ASSIGN_OR_RETURN(engine->tokenizer_, tokenizer::Tokenizer::Create(TokenizerSpecFromManifest(m)));
+  // CPU weights are read by workers on every node: spread their pages over
+  // all nodes (a no-op on one node; best effort for already cached pages).
+  const cpu::NumaTopology numa = cpu::DetectNumaTopology();
+  for (const artifact::Segment& segment : m.segments) {
+    if (segment.kind != artifact::SegmentKind::kCpuWeights) continue;
+    std::span<const uint8_t> bytes = engine->artifact_.SegmentData(segment);
+    if (Status s = cpu::InterleaveMemory(bytes.data(), bytes.size(), numa); !s.ok())
+      std::fprintf(stderr, "kt: warning: %s\n", s.ToString().c_str());
+  }
   const uint32_t compiled = m.target.max_context ? m.target.max_context : engine->config_.context_length;
   if (options.context > compiled)
     return KT_ERROR(kInvalidArgument, "context ", options.context, " exceeds the ", compiled,
