@@ -37,9 +37,15 @@ KT_CUDA_FORCEINLINE u32 Bf16x2Fma(u32 a, u32 b, u32 c) {
   return d;
 }
 
+// Per warp and stage: 16 weight-row segments, then hi and lo x of `nt` tokens
+// (512 bytes each), then the 8 x 8 sub-block sums of the step.
 template <int kType>
-constexpr int GemvTcSmemBytes() {
-  return kTcWarps * 2 * 16 * TcFormat<kType>::kStepBytes + kTcWarps * 16 * 8 * 4;
+__host__ __device__ constexpr int GemvTcStageBytes(int nt) {
+  return 16 * TcFormat<kType>::kStepBytes + 1024 * nt + 256;
+}
+template <int kType>
+constexpr int GemvTcSmemBytes(int nt) {
+  return kTcWarps * 2 * GemvTcStageBytes<kType>(nt) + kTcWarps * 16 * 8 * 4;
 }
 
 // x (f32, ntok <= 8 rows of ldx) -> hi/lo bf16 [8][K] and per-32 sums [K/32][8];
@@ -68,17 +74,28 @@ __global__ void __launch_bounds__(256) GemvTcKernel(const u8* __restrict__ w, lo
   extern __shared__ __align__(16) unsigned char smem_raw[];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, t = lane & 3;
-  u8* wbuf = smem_raw + warp * 2 * 16 * kSB;
-  float* red = reinterpret_cast<float*>(smem_raw + kTcWarps * 2 * 16 * kSB);
+  const int stage_bytes = GemvTcStageBytes<kType>(ntok);
+  u8* wbuf = smem_raw + warp * 2 * stage_bytes;
+  float* red = reinterpret_cast<float*>(smem_raw + kTcWarps * 2 * stage_bytes);
   const int row0 = blockIdx.x * 16;
   const int nsteps = K >> 8;
 
+  // Everything a step reads arrives with one cp.async group issued a step
+  // ahead: x too, so no L2 latency is exposed inside the unrolled math.
   auto load_step = [&](int s, int stage) {
+    u8* base = wbuf + stage * stage_bytes;
     for (int idx = lane; idx < 16 * kChunks; idx += 32) {
       const int r = idx / kChunks, c = idx - r * kChunks;
       const int row = min(row0 + r, N - 1);
-      CpAsync16(wbuf + (stage * 16 + r) * kSB + 16 * c, w + row * row_bytes + static_cast<long long>(s) * kSB + 16 * c, 16);
+      CpAsync16(base + r * kSB + 16 * c, w + row * row_bytes + static_cast<long long>(s) * kSB + 16 * c, 16);
     }
+    u8* xb = base + 16 * kSB;
+    for (int tk = 0; tk < ntok; ++tk) {
+      const long long off = static_cast<long long>(tk) * K + (static_cast<long long>(s) << 8) + 8 * lane;
+      CpAsync16(xb + tk * 1024 + 16 * lane, xh + off, 16);
+      CpAsync16(xb + tk * 1024 + 512 + 16 * lane, xl + off, 16);
+    }
+    if (lane < 16) CpAsync16(xb + ntok * 1024 + 16 * lane, xs + (static_cast<long long>(s) << 6) + 4 * lane, 16);
     CpAsyncCommit();
   };
 
@@ -94,9 +111,10 @@ __global__ void __launch_bounds__(256) GemvTcKernel(const u8* __restrict__ w, lo
       CpAsyncWait<0>();
     }
     __syncwarp();
-    const u8* seg0 = wbuf + (stage * 16 + g) * kSB;  // row g
-    const u8* seg1 = seg0 + 8 * kSB;                   // row g + 8
-    const long long kbase = static_cast<long long>(s) << 8;
+    const u8* seg0 = wbuf + stage * stage_bytes + g * kSB;  // row g
+    const u8* seg1 = seg0 + 8 * kSB;                          // row g + 8
+    const u8* xsm = wbuf + stage * stage_bytes + 16 * kSB + g * 1024;  // token g
+    const float* xsum = reinterpret_cast<const float*>(wbuf + stage * stage_bytes + 16 * kSB + ntok * 1024);
 
     if constexpr (kType == kQ4_K) {
       const uint4 h0 = *reinterpret_cast<const uint4*>(seg0);
@@ -110,13 +128,12 @@ __global__ void __launch_bounds__(256) GemvTcKernel(const u8* __restrict__ w, lo
 #pragma unroll
         for (int hi = 0; hi < 2; ++hi) {
           const int sb = 2 * j + hi;
-          const long long k = kbase + 32 * sb + 8 * t;
           uint4 bh = make_uint4(0, 0, 0, 0), bl = make_uint4(0, 0, 0, 0);
           if (has_x) {
-            bh = __ldg(reinterpret_cast<const uint4*>(xh + g * static_cast<long long>(K) + k));
-            bl = __ldg(reinterpret_cast<const uint4*>(xl + g * static_cast<long long>(K) + k));
+            bh = *reinterpret_cast<const uint4*>(xsm + 64 * sb + 16 * t);
+            bl = *reinterpret_cast<const uint4*>(xsm + 512 + 64 * sb + 16 * t);
           }
-          const float2 sx = __ldg(reinterpret_cast<const float2*>(xs + ((kbase >> 5) + sb) * 8 + 2 * t));
+          const float2 sx = *reinterpret_cast<const float2*>(xsum + sb * 8 + 2 * t);
           const u32 n00 = (q0.x >> (4 * hi)) & 0x0F0F0F0Fu, n01 = (q0.y >> (4 * hi)) & 0x0F0F0F0Fu;
           const u32 n10 = (q1.x >> (4 * hi)) & 0x0F0F0F0Fu, n11 = (q1.y >> (4 * hi)) & 0x0F0F0F0Fu;
           const u32 one = 0x3F803F80u, m128 = 0xC300C300u;
@@ -156,11 +173,10 @@ __global__ void __launch_bounds__(256) GemvTcKernel(const u8* __restrict__ w, lo
           w0[i] = (static_cast<u32>(p0[1 + 4 * t + 2 * i]) | (static_cast<u32>(p0[2 + 4 * t + 2 * i]) << 16)) ^ 0x80808080u;
           w1[i] = (static_cast<u32>(p1[1 + 4 * t + 2 * i]) | (static_cast<u32>(p1[2 + 4 * t + 2 * i]) << 16)) ^ 0x80808080u;
         }
-        const long long k = kbase + 32 * b + 8 * t;
         uint4 bh = make_uint4(0, 0, 0, 0), bl = make_uint4(0, 0, 0, 0);
         if (has_x) {
-          bh = __ldg(reinterpret_cast<const uint4*>(xh + g * static_cast<long long>(K) + k));
-          bl = __ldg(reinterpret_cast<const uint4*>(xl + g * static_cast<long long>(K) + k));
+          bh = *reinterpret_cast<const uint4*>(xsm + 64 * b + 16 * t);
+          bl = *reinterpret_cast<const uint4*>(xsm + 512 + 64 * b + 16 * t);
         }
         // byte u = q + 128 -> bf16 (128 + (u & 127)) - (u >= 128 ? 128 : 256) = q, exactly.
         auto cvt = [](u32 wd, u32 sel) {

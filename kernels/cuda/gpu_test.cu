@@ -777,10 +777,13 @@ int main(int argc, char** argv) {
   if (bench) {
     cublasHandle_t h;
     CB(cublasCreate(&h));
+    // KT_BENCH_ONLY=gemv|mla|gemm runs one section (e.g. under a profiler).
+    const char* only = std::getenv("KT_BENCH_ONLY");
+    auto want = [&](const char* sec) { return !only || std::strcmp(only, sec) == 0; };
     BenchCeilings(h);
-    BenchGemv(h, quick);
-    BenchMla();
-    BenchPrefill(h);
+    if (want("gemv")) BenchGemv(h, quick);
+    if (want("mla")) BenchMla();
+    if (want("gemm")) BenchPrefill(h);
     CB(cublasDestroy(h));
     std::printf("\ndevice: %s; ceilings: copy %.0f GB/s, cuBLAS bf16 %.0f TFLOP/s\n", prop.name, g_bw, g_tflops);
     PrintTable(stdout);

@@ -97,7 +97,7 @@ namespace {
 template <int kType>
 cudaError_t LaunchTc(const void* w, long long row_bytes, int k, int n, const u16* xh, const u16* xl, const float* xs,
                      int nt, float* y, long long ldy, cudaStream_t s) {
-  constexpr int smem = GemvTcSmemBytes<kType>();
+  const int smem = GemvTcSmemBytes<kType>(nt);
   cudaError_t e = cudaFuncSetAttribute(GemvTcKernel<kType>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
   if (e != cudaSuccess) return e;
   GemvTcKernel<kType><<<(n + 15) / 16, kTcWarps * 32, smem, s>>>(static_cast<const u8*>(w), row_bytes, k, n, xh, xl,
@@ -250,7 +250,8 @@ cudaError_t MlaDecode(const float* q, const unsigned short* cache, int ntok, int
   MlaDecodeKernel<<<grid, kMlaThreads, smem, stream>>>(q, cache, ntok, heads, kv_len, per,
                                                       scale * 1.4426950408889634f, part_o, part_ml);
   if ((e = cudaGetLastError()) != cudaSuccess) return e;
-  MlaCombineKernel<<<dim3(heads, ntok), 128, nsplit * sizeof(float), stream>>>(part_o, part_ml, heads, nsplit, out);
+  MlaCombineKernel<<<dim3(heads, ntok, kMlaDv / 128), kMlaCombineThreads, nsplit * sizeof(float), stream>>>(
+      part_o, part_ml, heads, nsplit, out);
   return cudaGetLastError();
 }
 

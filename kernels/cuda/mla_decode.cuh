@@ -166,15 +166,19 @@ __global__ void __launch_bounds__(kMlaThreads, 1)
   }
 }
 
-// One block of 128 threads per (head, token): merges the splits into
-// out[tok][head][512]. The split weights go to shared memory first so that the
-// column loop issues independent loads (a serial loop over splits with a
-// dependent load per step was latency-bound: ~40 us at 64 splits).
-__global__ void MlaCombineKernel(const float* __restrict__ part_o, const float* __restrict__ part_ml,
-                                 int heads, int nsplit, float* __restrict__ out) {
+// Merges the splits into out[tok][head][512]. Grid (heads, ntok, 4): a block
+// owns 128 latent columns; its 8 warps take interleaved splits so that many
+// independent loads are in flight (a serial loop over 64-128 splits per
+// thread was latency-bound at 10-20 us).
+constexpr int kMlaCombineThreads = 256;
+__global__ void __launch_bounds__(kMlaCombineThreads)
+    MlaCombineKernel(const float* __restrict__ part_o, const float* __restrict__ part_ml, int heads, int nsplit,
+                     float* __restrict__ out) {
   extern __shared__ float wsplit[];  // nsplit
   __shared__ float scratch[32];
-  const int h = blockIdx.x, tok = blockIdx.y;
+  __shared__ float4 red[kMlaCombineThreads / 32][32];
+  const int h = blockIdx.x, tok = blockIdx.y, c0 = blockIdx.z * 128;
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const long long base = (static_cast<long long>(tok) * heads + h) * nsplit;
   float m = -KT_CUDA_INF;
   for (int s = threadIdx.x; s < nsplit; s += blockDim.x) m = fmaxf(m, part_ml[(base + s) * 2]);
@@ -187,17 +191,22 @@ __global__ void MlaCombineKernel(const float* __restrict__ part_o, const float* 
     l += e * part_ml[(base + s) * 2 + 1];
   }
   l = BlockSum(l, scratch);  // its barriers also publish wsplit
-  const float inv = l > 0.0f ? 1.0f / l : 0.0f;
-  for (int c = 4 * threadIdx.x; c < kMlaDv; c += 4 * blockDim.x) {
-    float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+  float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
 #pragma unroll 4
-    for (int s = 0; s < nsplit; ++s) {
-      const float e = wsplit[s];
-      const float4 v = *reinterpret_cast<const float4*>(part_o + (base + s) * kMlaDv + c);
-      acc.x += e * v.x; acc.y += e * v.y; acc.z += e * v.z; acc.w += e * v.w;
-    }
-    *reinterpret_cast<float4*>(out + (static_cast<long long>(tok) * heads + h) * kMlaDv + c) =
-        make_float4(acc.x * inv, acc.y * inv, acc.z * inv, acc.w * inv);
+  for (int s = warp; s < nsplit; s += kMlaCombineThreads / 32) {
+    const float e = wsplit[s];
+    const float4 v = *reinterpret_cast<const float4*>(part_o + (base + s) * kMlaDv + c0 + 4 * lane);
+    acc.x += e * v.x; acc.y += e * v.y; acc.z += e * v.z; acc.w += e * v.w;
+  }
+  red[warp][lane] = acc;
+  __syncthreads();
+  if (threadIdx.x < 128) {
+    const float inv = l > 0.0f ? 1.0f / l : 0.0f;
+    const int q = threadIdx.x >> 2, comp = threadIdx.x & 3;
+    float v = 0.0f;
+#pragma unroll
+    for (int w = 0; w < kMlaCombineThreads / 32; ++w) v += reinterpret_cast<const float*>(&red[w][q])[comp];
+    out[(static_cast<long long>(tok) * heads + h) * kMlaDv + c0 + threadIdx.x] = v * inv;
   }
 }
 
