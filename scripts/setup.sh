@@ -19,7 +19,7 @@ APT_PACKAGES=(
   clang-14 libclang-rt-14-dev
   libmlir-19-dev mlir-19-tools llvm-19-dev llvm-19-tools libzstd-dev
   flatbuffers-compiler libflatbuffers-dev
-  libnuma-dev libgtest-dev libgmock-dev libpcre2-dev
+  libnuma-dev libgtest-dev libgmock-dev libpcre2-dev libyaml-cpp-dev
   time
 )
 

@@ -6,6 +6,7 @@
 #include "compiler/Import/ConfigCheck.h"
 #include "compiler/Import/ImportDeepseek2.h"
 #include "compiler/Import/ModelInfo.h"
+#include "compiler/Transforms/OpNames.h"
 #include "compiler/Transforms/Passes.h"
 #include "dialects/kt/IR/KtOps.h"
 #include "llvm/ADT/DenseMap.h"
@@ -19,21 +20,28 @@ namespace {
 
 using artifact::OpKind;
 
-// Collects MLIR diagnostics so that they come back as a Status message.
+// Collects MLIR diagnostics so that they come back as a Status message;
+// warnings are also kept apart for a run that succeeds.
 class DiagnosticCollector {
  public:
   explicit DiagnosticCollector(mlir::MLIRContext* ctx)
       : handler_(ctx, [this](mlir::Diagnostic& d) {
-          llvm::raw_string_ostream os(text_);
-          if (!text_.empty()) os << "\n";
+          std::string one;
+          llvm::raw_string_ostream os(one);
+          if (d.getSeverity() == mlir::DiagnosticSeverity::Warning) os << "warning: ";
           os << d;
           for (const mlir::Diagnostic& note : d.getNotes()) os << "\n  note: " << note;
+          os.flush();
+          if (d.getSeverity() == mlir::DiagnosticSeverity::Warning) warnings_.push_back(one);
+          text_ += (text_.empty() ? "" : "\n") + one;
           return mlir::success();
         }) {}
   const std::string& text() const { return text_; }
+  const std::vector<std::string>& warnings() const { return warnings_; }
 
  private:
   std::string text_;
+  std::vector<std::string> warnings_;
   mlir::ScopedDiagnosticHandler handler_;
 };
 
@@ -46,22 +54,10 @@ std::string Print(mlir::ModuleOp module) {
 
 // Placement record names: readable, unique, equal for an op's @decode and
 // @prefill copies (both are built in the same order by the importer).
+// Ops with weights are named as placement rules see them (OpName).
 std::string RecordName(mlir::Operation* op, int32_t layer, int add_ordinal) {
+  if (std::string name = OpName(op); !name.empty()) return name;
   const std::string blk = layer >= 0 ? "blk." + std::to_string(layer) + "." : "";
-  if (llvm::isa<EmbedOp>(op)) return "token_embd";
-  if (auto norm = llvm::dyn_cast<RmsNormOp>(op)) {
-    std::string w = norm.getWeight().str();
-    const std::string suffix = ".weight";
-    if (w.size() > suffix.size() && w.compare(w.size() - suffix.size(), suffix.size(), suffix) == 0)
-      w.resize(w.size() - suffix.size());
-    return w;
-  }
-  if (llvm::isa<MlaOp>(op)) return blk + "attn";
-  if (llvm::isa<RouterOp>(op)) return blk + "router";
-  if (llvm::isa<ExpertsOp>(op)) return blk + "experts";
-  if (auto ffn = llvm::dyn_cast<FfnOp>(op))
-    return blk + (ffn.getKind() == FfnKind::shared ? "shared_experts" : "ffn");
-  if (llvm::isa<LmHeadOp>(op)) return "output";
   return (blk.empty() ? std::string("residual.") : blk + "residual.") + std::to_string(add_ordinal);
 }
 
@@ -192,10 +188,12 @@ StatusOr<Analysis> Analyze(const gguf::GgufFile& file, const AnalysisOptions& op
     KtPlaceOpsOptions place;
     place.vram = options.vram;
     place.ctx = options.ctx;
+    place.rules = options.rules_path;
     pm.addPass(createKtPlaceOps(place));
     if (mlir::failed(pm.run(*module)))
       return KT_ERROR(kInvalidArgument, diags.text().empty() ? "kt-place-ops failed" : diags.text());
   }
+  a.warnings = diags.warnings();
   if (options.emit_mlir) {
     a.mlir = Print(*module);
     a.stopped_early = true;
@@ -205,7 +203,7 @@ StatusOr<Analysis> Analyze(const gguf::GgufFile& file, const AnalysisOptions& op
   auto placement = (*module)->getAttrOfType<mlir::DictionaryAttr>("kt.placement");
   a.vram_budget = DictInt(placement, "vram");
   a.min_vram = DictInt(placement, "min_vram");
-  a.kv_cache = DictInt(placement, "kv_cache");
+  a.kv_cache_gpu = DictInt(placement, "kv_cache");
   a.workspace = DictInt(placement, "workspace");
   KT_ASSIGN_OR_RETURN(a.decode, Flatten(*module, "decode"));
   KT_ASSIGN_OR_RETURN(a.prefill, Flatten(*module, "prefill"));
@@ -220,9 +218,12 @@ StatusOr<Analysis> Analyze(const gguf::GgufFile& file, const AnalysisOptions& op
     a.weights.push_back(std::move(info));
   }
   for (const OpInfo& o : a.decode.ops) a.any_gpu |= o.gpu;
-  // With vram=0 the pass reserves nothing; the KV cache then lives in DRAM.
-  if (a.kv_cache == 0)
-    for (const OpInfo& o : a.decode.ops) a.kv_cache += o.kv_bytes * a.ctx;
+  // The pass reserves VRAM only for attention on the GPU; the rest of the
+  // KV cache lives in DRAM.
+  for (const OpInfo& o : a.decode.ops) a.kv_cache += o.kv_bytes * a.ctx;
+  if (a.kv_cache_gpu > a.kv_cache)
+    return KT_ERROR(kInternal, "KV cache reserved in VRAM (", a.kv_cache_gpu, " B) exceeds the whole KV cache (",
+                    a.kv_cache, " B)");
   if (a.gpu_weight_bytes + a.cpu_weight_bytes != a.gguf_tensor_bytes)
     return KT_ERROR(kInternal, "placed weight bytes ", a.gpu_weight_bytes + a.cpu_weight_bytes,
                     " differ from the GGUF's tensor bytes ", a.gguf_tensor_bytes);

@@ -22,6 +22,7 @@ struct AnalysisOptions {
   std::string config_path;  // optional HF config.json to cross-check
   std::string vram = "0";   // as the user wrote it: 14GiB, 0.5GiB, 0
   uint64_t ctx = 4096;
+  std::string rules_path;   // optional placement rules (YAML), see docs/compiler.md
   bool emit_mlir = false;   // print the module after `emit_after` into Analysis::mlir and stop
   Stage emit_after = Stage::kPlace;
 };
@@ -59,16 +60,19 @@ struct Analysis {
   uint64_t ctx = 0;
   uint64_t vram_budget = 0;
   uint64_t min_vram = 0;      // 0 for a CPU-only plan
-  uint64_t kv_cache = 0;      // bytes for ctx tokens (lives in VRAM when vram > 0, else DRAM)
+  uint64_t kv_cache = 0;      // bytes for ctx tokens, all layers
+  uint64_t kv_cache_gpu = 0;  // the part in VRAM: layers whose attention is on the GPU; the rest is in DRAM
   uint64_t workspace = 0;     // GPU activation workspace
   uint64_t gpu_weight_bytes = 0, cpu_weight_bytes = 0;
   uint64_t gguf_tensor_bytes = 0;  // sum of the GGUF's tensor sizes
   bool any_gpu = false;
   std::string mlir;  // set when AnalysisOptions::emit_mlir
   bool stopped_early = false;
+  std::vector<std::string> warnings;  // from the passes (e.g. a rule that matches nothing)
 
-  uint64_t vram_used() const { return any_gpu ? gpu_weight_bytes + kv_cache + workspace : 0; }
-  uint64_t dram_used() const { return cpu_weight_bytes + (any_gpu ? 0 : kv_cache); }
+  uint64_t kv_cache_cpu() const { return kv_cache - kv_cache_gpu; }
+  uint64_t vram_used() const { return any_gpu ? gpu_weight_bytes + kv_cache_gpu + workspace : 0; }
+  uint64_t dram_used() const { return cpu_weight_bytes + kv_cache_cpu(); }
 };
 
 // Reads `file` (already opened), imports, cross-checks the config, runs the

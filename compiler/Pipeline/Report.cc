@@ -51,14 +51,19 @@ std::string PlanTotals(const Analysis& a, const Bandwidths& bw) {
   };
   out += "totals:\n";
   row("VRAM budget", a.vram_budget);
-  if (a.any_gpu) row("VRAM minimum", a.min_vram, "(KV cache + workspace + attention/norm/router weights)");
-  row("VRAM used", a.vram_used(), a.any_gpu ? "(GPU weights + KV cache + workspace)" : "(CPU-only plan)");
+  if (a.any_gpu)
+    row("VRAM minimum", a.min_vram, "(KV cache + workspace + attention/norm/router weights + rule-pinned weights)");
+  // The KV cache of a layer lives where its attention runs, so it can be
+  // split; each side shows its part.
+  const uint64_t kv_gpu = a.any_gpu ? a.kv_cache_gpu : 0;
+  row("VRAM used", a.vram_used(),
+      !a.any_gpu ? "(CPU-only plan)" : kv_gpu ? "(GPU weights + KV cache + workspace)" : "(GPU weights + workspace)");
   row("  GPU weights", a.gpu_weight_bytes);
-  row("  KV cache", a.any_gpu ? a.kv_cache : 0, "ctx " + std::to_string(a.ctx));
+  row("  KV cache", kv_gpu, "ctx " + std::to_string(a.ctx));
   row("  workspace", a.any_gpu ? a.workspace : 0);
-  row("DRAM used", a.dram_used(), a.any_gpu ? "(CPU weights)" : "(CPU weights + KV cache)");
+  row("DRAM used", a.dram_used(), a.kv_cache_cpu() ? "(CPU weights + KV cache)" : "(CPU weights)");
   row("  CPU weights", a.cpu_weight_bytes);
-  if (!a.any_gpu) row("  KV cache", a.kv_cache, "ctx " + std::to_string(a.ctx));
+  if (a.kv_cache_cpu()) row("  KV cache", a.kv_cache_cpu(), "ctx " + std::to_string(a.ctx));
   row("weights total", a.gpu_weight_bytes + a.cpu_weight_bytes,
       a.gpu_weight_bytes + a.cpu_weight_bytes == a.gguf_tensor_bytes ? "(= GGUF tensor bytes)"
                                                                      : "(DIFFERS from GGUF tensor bytes)");
@@ -109,7 +114,8 @@ std::string PlanJson(const Analysis& a, const Bandwidths& bw) {
            {"gpu_weight_bytes", i64(a.gpu_weight_bytes)},
            {"cpu_weight_bytes", i64(a.cpu_weight_bytes)},
            {"kv_cache_bytes", i64(a.kv_cache)},
-           {"kv_cache_device", a.any_gpu ? "gpu:0" : "cpu"},
+           {"kv_cache_gpu_bytes", i64(a.kv_cache_gpu)},
+           {"kv_cache_device", a.kv_cache_cpu() == 0 && a.kv_cache ? "gpu:0" : a.kv_cache_gpu ? "split" : "cpu"},
            {"workspace_bytes", i64(a.any_gpu ? a.workspace : 0)},
            {"gguf_tensor_bytes", i64(a.gguf_tensor_bytes)},
        }},

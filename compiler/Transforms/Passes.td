@@ -46,6 +46,16 @@ def KtPlaceOps : Pass<"kt-place-ops", "::mlir::ModuleOp"> {
     gets `kt.device` and every op a `kt.reason`; the module gets a
     `kt.placement` summary.
 
+    `rules=FILE` reads placement rules (a YAML list, see docs/compiler.md):
+    the first rule whose `match` regex fully matches an op's name
+    (blk.3.experts, blk.0.attn, output, token_embd) or whose `tensor` regex
+    matches one of its weights pins it to `device` (cpu, gpu, cuda:N).
+    Pinned units are placed before anything else and are never moved; GPU
+    pins count against the budget (an error if they alone exceed it), CPU
+    pins override the required set, and a layer's KV cache is reserved in
+    VRAM only when its attention is on the GPU. A rule that decides no op
+    is a warning.
+
     Before:
     ```mlir
     %a = kt.mla %n, %pos {...}
@@ -70,7 +80,9 @@ def KtPlaceOps : Pass<"kt-place-ops", "::mlir::ModuleOp"> {
            "Prefill chunk (tokens) the automatic workspace is sized for">,
     Option<"kvElemBytes", "kv-elem-bytes", "unsigned", "2",
            "Bytes per KV-cache value when an op has no #kt.cost">,
-    Option<"gpu", "gpu", "unsigned", "0", "CUDA device ordinal to place on">
+    Option<"gpu", "gpu", "unsigned", "0", "CUDA device ordinal to place on">,
+    Option<"rules", "rules", "std::string", "\"\"",
+           "Placement rules file (YAML) whose first matching rule pins an op to a device">
   ];
   let dependentDialects = ["::kt::KtDialect"];
 }

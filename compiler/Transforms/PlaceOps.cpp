@@ -5,7 +5,9 @@
 
 #include "compiler/CostModel/ByteSize.h"
 #include "compiler/CostModel/CostModel.h"
+#include "compiler/Transforms/OpNames.h"
 #include "compiler/Transforms/Passes.h"
+#include "compiler/Transforms/PlacementRules.h"
 #include "llvm/ADT/DenseSet.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/Support/Debug.h"
@@ -33,6 +35,8 @@ struct Unit {
   std::optional<int64_t> layer;
   size_t order = 0;
   uint64_t kv_per_token = 0;
+  std::string name;                        // as `ktc plan` prints it
+  const PlacementRule *rule = nullptr;     // the first rule that matched, if any
 };
 
 struct Class {
@@ -78,6 +82,9 @@ class PlaceOpsPass : public impl::KtPlaceOpsBase<PlaceOpsPass> {
 
  private:
   mlir::LogicalResult CollectUnits(mlir::ModuleOp module);
+  // Loads `rules` and pins each unit to its first matching rule.
+  mlir::LogicalResult ApplyRules(mlir::ModuleOp module);
+  std::string PinReason(const Unit &unit) const;
   mlir::FailureOr<uint64_t> WorkspaceBytes(mlir::ModuleOp module);
   // Weight bytes a unit adds to the GPU (weights already there are free).
   uint64_t NewGpuBytes(const Unit &unit) const;
@@ -88,6 +95,7 @@ class PlaceOpsPass : public impl::KtPlaceOpsBase<PlaceOpsPass> {
   llvm::SmallVector<Operation *> weightless_;
   llvm::DenseSet<Operation *> gpu_weights_;
   DeviceAttr cpu_, gpu_;
+  PlacementRules rules_;
 };
 
 mlir::LogicalResult PlaceOpsPass::CollectUnits(mlir::ModuleOp module) {
@@ -120,6 +128,7 @@ mlir::LogicalResult PlaceOpsPass::CollectUnits(mlir::ModuleOp module) {
         if (auto layer = op->getAttrOfType<mlir::IntegerAttr>("layer"))
           unit.layer = layer.getInt();
         unit.order = units_.size();
+        unit.name = OpName(op);
         if (llvm::isa<MlaOp>(op)) {
           mlir::FailureOr<OpCost> cost = mlir::failure();
           if (auto attr = op->getAttrOfType<CostAttr>(KtDialect::kCostAttrName))
@@ -179,6 +188,61 @@ mlir::FailureOr<uint64_t> PlaceOpsPass::WorkspaceBytes(mlir::ModuleOp module) {
   return static_cast<uint64_t>(bytes);
 }
 
+mlir::LogicalResult PlaceOpsPass::ApplyRules(mlir::ModuleOp module) {
+  rules_ = PlacementRules();
+  if (rules.empty()) return mlir::success();
+  StatusOr<PlacementRules> loaded = LoadPlacementRules(rules);
+  if (!loaded.ok())
+    return mlir::emitError(module.getLoc()) << "kt-place-ops: " << loaded.status().message();
+  rules_ = std::move(*loaded);
+  for (const PlacementRule &rule : rules_.rules)
+    if (rule.cuda_ordinal && *rule.cuda_ordinal != gpu)
+      return mlir::emitError(module.getLoc())
+             << "kt-place-ops: " << rules_.Where(rule) << ": device " << rule.device
+             << ", but this plan places on one GPU, cuda:" << static_cast<unsigned>(gpu)
+             << " (several GPUs are not supported yet)";
+  // matches: units a rule matches at all; decides: those it wins (first match).
+  std::vector<int> matches(rules_.rules.size(), 0), decides(rules_.rules.size(), 0);
+  for (Unit &unit : units_) {
+    for (size_t i = 0; i < rules_.rules.size(); ++i) {
+      const PlacementRule &rule = rules_.rules[i];
+      bool hit = false;
+      if (rule.on_tensor) {
+        for (WeightOp weight : unit.weights) hit |= rule.Matches(weight.getSymName().str());
+      } else {
+        hit = rule.Matches(unit.name);
+      }
+      if (!hit) continue;
+      ++matches[i];
+      if (!unit.rule) {
+        unit.rule = &rule;
+        ++decides[i];
+      }
+    }
+  }
+  // Usually a typo in the pattern; the plan is still valid, so only a warning.
+  for (size_t i = 0; i < rules_.rules.size(); ++i) {
+    if (decides[i] > 0) continue;
+    const PlacementRule &rule = rules_.rules[i];
+    auto diag = mlir::emitWarning(module.getLoc());
+    diag << "kt-place-ops: " << rules_.Where(rule) << ": rule (" << rule.Describe() << ") ";
+    if (matches[i] == 0)
+      diag << "matches no " << (rule.on_tensor ? "tensor of any op" : "op");
+    else
+      diag << "decides nothing: every op it matches was taken by an earlier rule";
+  }
+  return mlir::success();
+}
+
+std::string PlaceOpsPass::PinReason(const Unit &unit) const {
+  std::string text = Describe(unit) + ": pinned to the " + (unit.rule->gpu ? "GPU" : "CPU") +
+                     " by rule " + rules_.Where(*unit.rule) + " (" +
+                     (unit.rule->on_tensor ? "tensor " : "match ") + unit.rule->pattern + ")";
+  if (!unit.rule->kernel.empty()) text += ", kernel " + unit.rule->kernel;
+  if (!unit.rule->layout.empty()) text += ", layout " + unit.rule->layout;
+  return text;
+}
+
 uint64_t PlaceOpsPass::NewGpuBytes(const Unit &unit) const {
   uint64_t bytes = 0;
   for (WeightOp weight : unit.weights)
@@ -216,11 +280,25 @@ void PlaceOpsPass::runOnOperation() {
   }
   if (failed(CollectUnits(module))) return signalPassFailure();
 
-  uint64_t kv_cache = 0, workspace_bytes = 0, required = 0, min_vram = 0;
-  if (*budget == 0) {
-    for (Unit &unit : units_) Place(unit, false, "vram=0: everything runs on the CPU");
+  if (failed(ApplyRules(module))) return signalPassFailure();
+
+  // A unit the GPU must hold: one a rule pins there, or rank 0 unless a rule
+  // pins it to the CPU.
+  auto must_gpu = [](const Unit &unit) {
+    return unit.rule ? unit.rule->gpu : unit.rank == kRequired;
+  };
+  bool any_gpu_pin = false;
+  for (const Unit &unit : units_) any_gpu_pin |= unit.rule && unit.rule->gpu;
+
+  uint64_t kv_cache = 0, workspace_bytes = 0, required = 0, pinned = 0, min_vram = 0;
+  if (*budget == 0 && !any_gpu_pin) {
+    for (Unit &unit : units_)
+      Place(unit, false, unit.rule ? PinReason(unit) : "vram=0: everything runs on the CPU");
   } else {
+    // A layer's KV cache lives with its attention: only attention on the GPU
+    // reserves VRAM for it.
     for (const Unit &unit : units_) {
+      if (!must_gpu(unit)) continue;
       unsigned __int128 kv = static_cast<unsigned __int128>(unit.kv_per_token) * ctx;
       if (kv + kv_cache > UINT64_MAX) {
         mlir::emitError(module.getLoc()) << "kt-place-ops: KV cache for ctx="
@@ -233,31 +311,66 @@ void PlaceOpsPass::runOnOperation() {
     mlir::FailureOr<uint64_t> ws = WorkspaceBytes(module);
     if (failed(ws)) return signalPassFailure();
     workspace_bytes = *ws;
-    llvm::DenseSet<Operation *> required_weights;
+    // Weights counted once, rank 0 first; what rules add is theirs.
+    llvm::DenseSet<Operation *> counted;
+    std::vector<std::pair<const PlacementRule *, uint64_t>> pinned_by;
     for (const Unit &unit : units_)
-      if (unit.rank == kRequired)
+      if (!unit.rule && unit.rank == kRequired)
         for (WeightOp weight : unit.weights)
-          if (required_weights.insert(weight.getOperation()).second)
+          if (counted.insert(weight.getOperation()).second)
             required += weight.getQType().getSizeInBytes();
-    min_vram = kv_cache + workspace_bytes + required;
+    for (const Unit &unit : units_) {
+      if (!unit.rule || !unit.rule->gpu) continue;
+      uint64_t bytes = 0;
+      for (WeightOp weight : unit.weights)
+        if (counted.insert(weight.getOperation()).second) bytes += weight.getQType().getSizeInBytes();
+      pinned += bytes;
+      auto it = std::find_if(pinned_by.begin(), pinned_by.end(),
+                             [&](const auto &p) { return p.first == unit.rule; });
+      if (it == pinned_by.end())
+        pinned_by.push_back({unit.rule, bytes});
+      else
+        it->second += bytes;
+    }
+    std::stable_sort(pinned_by.begin(), pinned_by.end(),
+                     [](const auto &a, const auto &b) { return a.first->line < b.first->line; });
+    auto responsible = [&] {
+      std::string text;
+      for (const auto &[rule, bytes] : pinned_by)
+        text += (text.empty() ? "" : ", ") + rules_.Where(*rule) + " (" + Bytes(bytes) + ")";
+      return text;
+    };
+    if (pinned > *budget) {
+      mlir::emitError(module.getLoc())
+          << "kt-place-ops: rules pin " << pinned << " B (" << FormatByteSize(pinned)
+          << ") of weights to the GPU, more than the whole budget vram=" << vram << " (" << *budget
+          << " B): " << responsible();
+      return signalPassFailure();
+    }
+    min_vram = kv_cache + workspace_bytes + required + pinned;
     if (*budget < min_vram) {
-      mlir::emitError(module.getLoc()) << "kt-place-ops: vram=" << vram << " (" << *budget
+      auto diag = mlir::emitError(module.getLoc());
+      diag << "kt-place-ops: vram=" << vram << " (" << *budget
                          << " B) is below the minimum of " << min_vram << " B ("
                          << FormatByteSize(min_vram)
                          << ") for a GPU plan: KV cache " << kv_cache
                          << " B for ctx=" << static_cast<uint64_t>(ctx) << ", workspace " << workspace_bytes
-                         << " B, attention/norm/router weights " << required
-                         << " B; use vram >= " << min_vram
-                         << " or vram=0 for a CPU-only plan";
+                         << " B, attention/norm/router weights " << required << " B";
+      if (pinned) diag << ", weights pinned to the GPU by rules " << pinned << " B: " << responsible();
+      diag << "; use vram >= " << min_vram;
+      if (!any_gpu_pin) diag << " or vram=0 for a CPU-only plan";
       return signalPassFailure();
     }
-    for (Unit &unit : units_)
-      if (unit.rank == kRequired)
+    for (Unit &unit : units_) {
+      if (unit.rule)
+        Place(unit, unit.rule->gpu, PinReason(unit));
+      else if (unit.rank == kRequired)
         Place(unit, true, Describe(unit) + ": required on the GPU when vram > 0");
+    }
     uint64_t left = *budget - min_vram;
     std::vector<Unit *> optional;
     for (Unit &unit : units_)
-      if (unit.rank != kRequired) optional.push_back(&unit);
+      if (!unit.rule && unit.rank != kRequired) optional.push_back(&unit);
     std::stable_sort(optional.begin(), optional.end(), [](Unit *a, Unit *b) {
       if (a->rank != b->rank) return a->rank < b->rank;
       if (LayerKey(*a) != LayerKey(*b)) return LayerKey(*a) < LayerKey(*b);

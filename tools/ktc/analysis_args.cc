@@ -6,6 +6,8 @@ void AnalysisArgs::Register(tools::ArgParser& args) {
   args.AddPositional("MODEL.gguf", &model, "a deepseek2 GGUF (DeepSeek-V2/V2-Lite/V3/R1, Kimi-K2)");
   args.AddString("--config", &config, "FILE", "Hugging Face config.json to cross-check against the GGUF");
   args.AddString("--vram", &vram, "SIZE", "GPU memory budget, e.g. 14GiB, 0.5GiB, 512MiB; 0 = CPU only (required)");
+  args.AddString("--rules", &rules, "FILE",
+                 "placement rules (YAML): the first rule matching an op pins it to cpu, gpu or cuda:N");
   args.AddInt("--ctx", &ctx, "N", "context length to reserve the KV cache for (default 4096)");
   args.AddFloat("--assume-dram-gbps", &dram_gbps, "GB/S", "DRAM read bandwidth for the prediction (default 100)");
   args.AddFloat("--assume-hbm-gbps", &hbm_gbps, "GB/S", "GPU memory bandwidth for the prediction (default 3000)");
@@ -22,6 +24,7 @@ Status AnalysisArgs::Resolve(const tools::ArgParser& args, pipeline::AnalysisOpt
     return KT_ERROR(kInvalidArgument, "--assume-dram-gbps and --assume-hbm-gbps must be positive");
   options->config_path = config;
   options->vram = std::to_string(vram_bytes);
+  options->rules_path = rules;
   options->ctx = static_cast<uint64_t>(ctx);
   bw->dram_gbps = dram_gbps;
   bw->hbm_gbps = hbm_gbps;

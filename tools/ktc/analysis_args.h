@@ -14,6 +14,7 @@ struct AnalysisArgs {
   std::string model;
   std::string config;
   std::string vram;
+  std::string rules;
   int64_t ctx = 4096;
   double dram_gbps = 100;
   double hbm_gbps = 3000;

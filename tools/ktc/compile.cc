@@ -18,6 +18,8 @@ constexpr const char* kAbout =
     "\n"
     "--cpu picks the CPU ISA the artifact requires: native (this machine's best),\n"
     "generic, avx2, avx512 or amx.\n"
+    "--rules FILE pins ops to a device before placement (first matching rule\n"
+    "wins; see `ktc plan --help` and docs/compiler.md for the format).\n"
     "--emit=mlir prints the placed kt module instead of writing an artifact;\n"
     "--emit=mlir-after=STAGE stops after import, annotate-costs or place-ops.\n";
 
@@ -27,6 +29,7 @@ constexpr const char* kExamples =
     "  ktc compile tiny.gguf --vram 0 --ctx 256 -o tiny.kta && ktrun generate tiny.kta --prompt hello\n"
     "  ktc compile DeepSeek-V3-Q4_K_M.gguf --config config.json --vram 14GiB --ctx 8192 -o v3.kta\n"
     "  ktc compile tiny.gguf --vram 0 --ctx 256 --emit=mlir-after=import\n"
+    "  ktc compile DeepSeek-V3-Q4_K_M.gguf --vram 24GiB --ctx 8192 --rules rules.yaml -o v3.kta\n"
     "\nexit status: 0 written, 1 error (message on stderr), 2 usage\n";
 
 }  // namespace
@@ -87,6 +90,7 @@ int RunCompile(int argc, char** argv) {
     std::fprintf(stderr, "ktc compile: %s\n", analysis.status().message().c_str());
     return 1;
   }
+  for (const std::string& w : analysis->warnings) std::fprintf(stderr, "ktc compile: %s\n", w.c_str());
   if (options.emit_mlir) {
     std::fputs(analysis->mlir.c_str(), stdout);
     return 0;

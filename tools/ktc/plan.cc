@@ -16,13 +16,27 @@ constexpr const char* kAbout =
     "bytes, intensity = FLOPs per resident weight byte, reason) and the totals:\n"
     "VRAM used (GPU weights + KV cache for --ctx + workspace), DRAM used, and\n"
     "the decode speed the cost model predicts for the assumed bandwidths.\n"
-    "A budget below the minimum for a GPU plan is an error stating the minimum.\n";
+    "A budget below the minimum for a GPU plan is an error stating the minimum.\n"
+    "\n"
+    "--rules FILE overrides decisions: a YAML list, first matching rule wins.\n"
+    "`match` is an ECMAScript regex that must match the whole op name as printed\n"
+    "here (token_embd, blk.0.attn, blk.3.experts, output); `tensor` matches a\n"
+    "GGUF tensor name the op uses instead. `device` is cpu, gpu or cuda:0.\n"
+    "Pinned ops are placed first and keep their device; GPU pins count against\n"
+    "--vram. A layer's KV cache stays in DRAM when its attention is on the CPU.\n"
+    "The reason column names the rule (FILE:LINE). A rule that decides no op is\n"
+    "a warning on stderr. Example rules.yaml:\n"
+    "  - match: \"blk\\\\.[0-9]+\\\\.experts\"\n"
+    "    device: cpu\n"
+    "  - tensor: \"output\\\\.weight\"\n"
+    "    device: gpu\n";
 
 constexpr const char* kExamples =
     "\nexamples:\n"
     "  ktc plan DeepSeek-V2-Lite-Q4_K_M.gguf --vram 0 --ctx 4096\n"
     "  ktc plan DeepSeek-V3-Q4_K_M.gguf --vram 14GiB --ctx 8192 --config config.json\n"
     "  ktc plan tiny.gguf --vram 0.5GiB --ctx 256 --json | python3 -m json.tool\n"
+    "  ktc plan DeepSeek-V3-Q4_K_M.gguf --vram 24GiB --ctx 8192 --rules rules.yaml\n"
     "\nexit status: 0 planned, 1 error (message on stderr), 2 usage\n";
 
 }  // namespace
@@ -58,6 +72,7 @@ int RunPlan(int argc, char** argv) {
     std::fprintf(stderr, "ktc plan: %s\n", analysis.status().message().c_str());
     return 1;
   }
+  for (const std::string& w : analysis->warnings) std::fprintf(stderr, "ktc plan: %s\n", w.c_str());
   if (json) {
     std::fputs(pipeline::PlanJson(*analysis, bw).c_str(), stdout);
     return 0;
