@@ -28,11 +28,10 @@ KT_CUDA_FORCEINLINE float HalfToFloat(u16 h) {
   return f;
 }
 KT_CUDA_FORCEINLINE float Bf16ToFloat(u16 h) { return __uint_as_float(static_cast<u32>(h) << 16); }
-KT_CUDA_FORCEINLINE u16 FloatToBf16(float f) {  // round to nearest even
-  u32 u = __float_as_uint(f);
-  if ((u & 0x7f800000u) == 0x7f800000u) return static_cast<u16>((u >> 16) | ((u & 0xffff) ? 0x40 : 0));
-  u += 0x7fffu + ((u >> 16) & 1u);
-  return static_cast<u16>(u >> 16);
+KT_CUDA_FORCEINLINE u16 FloatToBf16(float f) {  // round to nearest even (one instruction on sm_80+)
+  u16 h;
+  asm("cvt.rn.bf16.f32 %0, %1;" : "=h"(h) : "f"(f));
+  return h;
 }
 
 // Byte i of `w` as an exact float, without I2F (a quarter-rate instruction):

@@ -94,14 +94,35 @@ size_t GemvTcWorkspaceBytes(int k) {
 }
 
 namespace {
+int SmCount() {
+  static int sms = 0;
+  if (!sms) {
+    int dev = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess)
+      sms = 132;
+  }
+  return sms;
+}
+
+// Blocks split K (atomics into y) when the rows alone give too few blocks to
+// keep every SM busy: 2048 rows are only 128 blocks of 16.
+int TcKSplit(int k, int n) {
+  const int tiles = (n + 15) / 16, nsteps = k / 256;
+  const int target = 3 * SmCount();
+  int split = target / tiles;
+  const int most = (nsteps + kTcWarps - 1) / kTcWarps;  // every warp keeps >= 1 step
+  if (split > most) split = most;
+  return split < 1 ? 1 : split;
+}
+
 template <int kType>
 cudaError_t LaunchTc(const void* w, long long row_bytes, int k, int n, const u16* xh, const u16* xl, const float* xs,
-                     int nt, float* y, long long ldy, cudaStream_t s) {
+                     int nt, float* y, long long ldy, int split, cudaStream_t s) {
   const int smem = GemvTcSmemBytes<kType>(nt);
   cudaError_t e = cudaFuncSetAttribute(GemvTcKernel<kType>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
   if (e != cudaSuccess) return e;
-  GemvTcKernel<kType><<<(n + 15) / 16, kTcWarps * 32, smem, s>>>(static_cast<const u8*>(w), row_bytes, k, n, xh, xl,
-                                                                  xs, nt, y, ldy);
+  GemvTcKernel<kType><<<dim3((n + 15) / 16, split), kTcWarps * 32, smem, s>>>(static_cast<const u8*>(w), row_bytes,
+                                                                               k, n, xh, xl, xs, nt, y, ldy);
   return cudaGetLastError();
 }
 }  // namespace
@@ -117,11 +138,13 @@ cudaError_t GemvTc(int type, const void* w, long long row_bytes, int k, int n, c
   float* xs = reinterpret_cast<float*>(xl + static_cast<size_t>(k) * 8);
   for (int t0 = 0; t0 < ntok; t0 += 8) {
     const int nt = ntok - t0 < 8 ? ntok - t0 : 8;
-    GemvTcPrepKernel<<<(k + 255) / 256, 256, 0, s>>>(x + t0 * ldx, ldx, nt, k, xh, xl, xs);
+    const int split = TcKSplit(k, n);
+    GemvTcPrepKernel<<<(k + 255) / 256, 256, 0, s>>>(x + t0 * ldx, ldx, nt, k, xh, xl, xs,
+                                                     split > 1 ? y + t0 * ldy : nullptr, n, ldy);
     cudaError_t e = cudaGetLastError();
     if (e != cudaSuccess) return e;
-    e = type == kQ4_K ? LaunchTc<kQ4_K>(w, row_bytes, k, n, xh, xl, xs, nt, y + t0 * ldy, ldy, s)
-                      : LaunchTc<kQ8_0>(w, row_bytes, k, n, xh, xl, xs, nt, y + t0 * ldy, ldy, s);
+    e = type == kQ4_K ? LaunchTc<kQ4_K>(w, row_bytes, k, n, xh, xl, xs, nt, y + t0 * ldy, ldy, split, s)
+                      : LaunchTc<kQ8_0>(w, row_bytes, k, n, xh, xl, xs, nt, y + t0 * ldy, ldy, split, s);
     if (e != cudaSuccess) return e;
   }
   return cudaSuccess;
@@ -219,7 +242,9 @@ int MlaSplits(int ntok, int heads, int kv_len) {
   int sms = 132;
   int dev = 0;
   if (cudaGetDevice(&dev) == cudaSuccess) cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
-  int want = (sms + blocks - 1) / blocks;  // one block per SM (the kernel uses ~170 KB of smem)
+  // One block fits an SM (~175 KB of smem): never more blocks than SMs, or a
+  // second wave doubles the time.
+  int want = sms / blocks;
   if (want < 1) want = 1;
   if (want > tiles) want = tiles;
   const int per = (tiles + want - 1) / want;

@@ -43,8 +43,10 @@ KT_CUDA_FORCEINLINE void CpAsyncCommit() { asm volatile("cp.async.commit_group;\
 template <int N>
 KT_CUDA_FORCEINLINE void CpAsyncWait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
 
-KT_CUDA_FORCEINLINE u32 PackBf16(float lo, float hi) {
-  return static_cast<u32>(FloatToBf16(lo)) | (static_cast<u32>(FloatToBf16(hi)) << 16);
+KT_CUDA_FORCEINLINE u32 PackBf16(float lo, float hi) {  // lo in bits 0..15
+  u32 d;
+  asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(d) : "f"(hi), "f"(lo));
+  return d;
 }
 
 }  // namespace kt_cuda
