@@ -31,12 +31,6 @@ template <int kType> struct TcFormat;
 template <> struct TcFormat<kQ4_K> { static constexpr int kStepBytes = 144; };
 template <> struct TcFormat<kQ8_0> { static constexpr int kStepBytes = 272; };
 
-KT_CUDA_FORCEINLINE u32 Bf16x2Fma(u32 a, u32 b, u32 c) {
-  u32 d;
-  asm("fma.rn.bf16x2 %0, %1, %2, %3;\n" : "=r"(d) : "r"(a), "r"(b), "r"(c));
-  return d;
-}
-
 // Per warp and stage: 16 weight-row segments, then hi and lo x of `nt` tokens
 // (512 bytes each), then the 8 x 8 sub-block sums of the step.
 template <int kType>

@@ -43,6 +43,13 @@ KT_CUDA_FORCEINLINE void CpAsyncCommit() { asm volatile("cp.async.commit_group;\
 template <int N>
 KT_CUDA_FORCEINLINE void CpAsyncWait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
 
+// a * b + c on two bf16 lanes, rounded once.
+KT_CUDA_FORCEINLINE u32 Bf16x2Fma(u32 a, u32 b, u32 c) {
+  u32 d;
+  asm("fma.rn.bf16x2 %0, %1, %2, %3;\n" : "=r"(d) : "r"(a), "r"(b), "r"(c));
+  return d;
+}
+
 KT_CUDA_FORCEINLINE u32 PackBf16(float lo, float hi) {  // lo in bits 0..15
   u32 d;
   asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(d) : "f"(hi), "f"(lo));
