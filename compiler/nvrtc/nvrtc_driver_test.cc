@@ -15,7 +15,7 @@ namespace {
 const std::vector<std::string> kHeaders = {
     "kernels/cuda/common.cuh", "kernels/cuda/mma.cuh",         "kernels/cuda/gemv_quant.cuh",
     "kernels/cuda/ops.cuh",    "kernels/cuda/mla_decode.cuh", "kernels/cuda/gemm_prefill.cuh",
-    "kernels/cuda/gemv_tc.cuh"};
+    "kernels/cuda/gemv_tc.cuh", "kernels/cuda/mla_prefill.cuh"};
 
 class NvrtcDriverTest : public ::testing::Test {
  protected:
@@ -31,12 +31,13 @@ class NvrtcDriverTest : public ::testing::Test {
         "#include \"kernels/cuda/mla_decode.cuh\"\n"
         "#include \"kernels/cuda/gemm_prefill.cuh\"\n"
         "#include \"kernels/cuda/gemv_tc.cuh\"\n"
+        "#include \"kernels/cuda/mla_prefill.cuh\"\n"
         "extern \"C\" __global__ void kt_probe(float* y) { y[0] = KT_PROBE_VALUE; }\n";
     req_.defines = {"KT_PROBE_VALUE=7.5f"};
     req_.name_expressions = {"&kt_cuda::GemvKernel<12, 1, 4>", "&kt_cuda::GemvKernel<8, 1, 4>",
                              "&kt_cuda::GemvTcKernel<12>",    "&kt_cuda::GemvTcKernel<8>",
                              "&kt_cuda::GemmKernel<12>",      "&kt_cuda::MlaDecodeKernel",
-                             "&kt_cuda::RmsNormKernel"};
+                             "&kt_cuda::RmsNormKernel",       "&kt_cuda::MlaPrefillKernel"};
     req_.cache_dir = dir_.string();
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

@@ -502,6 +502,51 @@ void TestMla(bool quick) {
   }
 }
 
+void TestMlaPrefill() {
+  std::printf("== MLA prefill attention (non-absorbed, causal, tensor cores)\n");
+  Rng rng(12);
+  struct Case { int H, T, S; };
+  for (const Case& c : {Case{16, 300, 300}, Case{16, 100, 230}, Case{128, 256, 256}, Case{20, 65, 65}, Case{3, 1, 7}}) {
+    auto bf = [&](size_t n) {
+      std::vector<uint16_t> v(n);
+      for (auto& x : v) x = FloatToBf16(rng.Sym());
+      return v;
+    };
+    auto q = bf(static_cast<size_t>(c.T) * c.H * 192), kn = bf(static_cast<size_t>(c.S) * c.H * 128),
+         kp = bf(static_cast<size_t>(c.S) * 64), v = bf(static_cast<size_t>(c.S) * c.H * 128);
+    const float scale = 1.0f / std::sqrt(192.0f);
+    std::vector<double> ref(static_cast<size_t>(c.T) * c.H * 128);
+    ParallelFor(static_cast<long long>(c.T) * c.H, [&](long long a, long long b) {
+      std::vector<double> sc(c.S);
+      for (long long th = a; th < b; ++th) {
+        const int t = static_cast<int>(th / c.H), h = static_cast<int>(th % c.H);
+        const int len = c.S - c.T + t + 1;
+        double mx = -1e300;
+        for (int j = 0; j < len; ++j) {
+          double d = 0;
+          for (int i = 0; i < 128; ++i)
+            d += static_cast<double>(Bf16ToFloat(q[th * 192 + i])) * Bf16ToFloat(kn[(static_cast<size_t>(j) * c.H + h) * 128 + i]);
+          for (int i = 0; i < 64; ++i)
+            d += static_cast<double>(Bf16ToFloat(q[th * 192 + 128 + i])) * Bf16ToFloat(kp[static_cast<size_t>(j) * 64 + i]);
+          sc[j] = d * scale;
+          mx = std::max(mx, sc[j]);
+        }
+        double sum = 0;
+        for (int j = 0; j < len; ++j) { sc[j] = std::exp(sc[j] - mx); sum += sc[j]; }
+        for (int j = 0; j < len; ++j)
+          for (int i = 0; i < 128; ++i)
+            ref[th * 128 + i] += sc[j] / sum * Bf16ToFloat(v[(static_cast<size_t>(j) * c.H + h) * 128 + i]);
+      }
+    });
+    Dev<uint16_t> dq(q.size()), dkn(kn.size()), dkp(kp.size()), dv(v.size());
+    Dev<float> dout(ref.size());
+    dq.Up(q); dkn.Up(kn); dkp.Up(kp); dv.Up(v); dout.Poison();
+    CK(kt_cuda::MlaPrefill(dq.p, dkn.p, dkp.p, dv.p, c.T, c.S, c.H, scale, dout.p, 0));
+    CK(cudaDeviceSynchronize());
+    Report(Fmt("mla prefill heads %d T %d S %d", c.H, c.T, c.S), RelErr(dout.Down(), ref), 1e-2);
+  }
+}
+
 void TestPrefill() {
   std::printf("== prefill GEMM (tensor cores, quantised weights dequantised to bf16 tiles)\n");
   Rng rng(4);
@@ -691,6 +736,26 @@ void BenchMla() {
     }
 }
 
+void BenchMlaPrefill() {
+  Rng rng(13);
+  for (int H : {16, 128}) {
+    const int T = 2048, S = 2048;
+    std::vector<uint16_t> q(static_cast<size_t>(T) * H * 192), kn(static_cast<size_t>(S) * H * 128),
+        kp(static_cast<size_t>(S) * 64), v(static_cast<size_t>(S) * H * 128);
+    for (auto* vec : {&q, &kn, &kp, &v})
+      for (auto& x : *vec) x = FloatToBf16(rng.Sym());
+    Dev<uint16_t> dq(q.size()), dkn(kn.size()), dkp(kp.size()), dv(v.size());
+    Dev<float> dout(static_cast<size_t>(T) * H * 128);
+    dq.Up(q); dkn.Up(kn); dkp.Up(kp); dv.Up(v);
+    const double us = TimeGraph([&](cudaStream_t st, int) {
+      CK(kt_cuda::MlaPrefill(dq.p, dkn.p, dkp.p, dv.p, T, S, H, 0.07f, dout.p, st));
+    }, 5, 9);
+    const double flops = static_cast<double>(H) * (static_cast<double>(T) * (T + 1) / 2) * 2.0 * (192 + 128);
+    g_rows.push_back({Fmt("kt MLA prefill heads %d T %d causal", H, T), us, flops / us / 1e6,
+                      flops / us / 1e6 / g_tflops, 0, 0, "TFLOP/s"});
+  }
+}
+
 void BenchPrefill(cublasHandle_t h) {
   Rng rng(7);
   struct Shape { int type, k, n; };
@@ -770,6 +835,7 @@ int main(int argc, char** argv) {
     TestGemvTc();
     TestOps();
     TestMla(quick);
+    TestMlaPrefill();
     TestPrefill();
     std::printf("checks: %d passed, %d failed\n", g_pass, g_fail);
     for (auto& n : g_fail_names) std::printf("  FAILED: %s\n", n.c_str());
@@ -783,6 +849,7 @@ int main(int argc, char** argv) {
     BenchCeilings(h);
     if (want("gemv")) BenchGemv(h, quick);
     if (want("mla")) BenchMla();
+    if (want("mla")) BenchMlaPrefill();
     if (want("gemm")) BenchPrefill(h);
     CB(cublasDestroy(h));
     std::printf("\ndevice: %s; ceilings: copy %.0f GB/s, cuBLAS bf16 %.0f TFLOP/s\n", prop.name, g_bw, g_tflops);

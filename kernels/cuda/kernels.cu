@@ -6,6 +6,7 @@
 #include "kernels/cuda/gemv_tc.cuh"
 #include "kernels/cuda/kt_cuda.h"
 #include "kernels/cuda/mla_decode.cuh"
+#include "kernels/cuda/mla_prefill.cuh"
 #include "kernels/cuda/ops.cuh"
 
 namespace kt_cuda {
@@ -277,6 +278,21 @@ cudaError_t MlaDecode(const float* q, const unsigned short* cache, int ntok, int
   if ((e = cudaGetLastError()) != cudaSuccess) return e;
   MlaCombineKernel<<<dim3(heads, ntok, kMlaDv / 128), kMlaCombineThreads, nsplit * sizeof(float), stream>>>(
       part_o, part_ml, heads, nsplit, out);
+  return cudaGetLastError();
+}
+
+}  // namespace kt_cuda
+
+namespace kt_cuda {
+
+cudaError_t MlaPrefill(const unsigned short* q, const unsigned short* k_nope, const unsigned short* k_pe,
+                       const unsigned short* v, int T, int S, int H, float scale, float* out, cudaStream_t stream) {
+  if (T <= 0 || H <= 0 || S < T) return cudaErrorInvalidValue;
+  const int smem = static_cast<int>(sizeof(MlaPrefillSmem));
+  cudaError_t e = cudaFuncSetAttribute(MlaPrefillKernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+  if (e != cudaSuccess) return e;
+  MlaPrefillKernel<<<dim3((T + kPfBQ - 1) / kPfBQ, H), kPfThreads, smem, stream>>>(
+      q, k_nope, k_pe, v, T, S, H, scale * 1.4426950408889634f, out);
   return cudaGetLastError();
 }
 

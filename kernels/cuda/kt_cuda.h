@@ -71,4 +71,11 @@ size_t MlaDecodeWorkspaceBytes(int ntok, int heads, int kv_len);
 cudaError_t MlaDecode(const float* q, const unsigned short* cache, int ntok, int heads, int kv_len,
                       float scale, float* out, void* workspace, cudaStream_t stream);
 
+// MLA prefill attention, non-absorbed form (mla_prefill.cuh), bf16 inputs:
+// q [T][H][192], k_nope [S][H][128], k_pe [S][64] (shared by the heads),
+// v [S][H][128]; out [T][H][128] f32. Query t is at position S - T + t
+// (S - T cached tokens before the prompt chunk) and is causal.
+cudaError_t MlaPrefill(const unsigned short* q, const unsigned short* k_nope, const unsigned short* k_pe,
+                       const unsigned short* v, int T, int S, int H, float scale, float* out, cudaStream_t stream);
+
 }  // namespace kt_cuda
