@@ -136,6 +136,19 @@ __global__ void __launch_bounds__(256) GemvTcKernel(const u8* __restrict__ w, lo
       const u32 sc1l = h1.y & 0x3F3F3F3Fu, mn1l = h1.z & 0x3F3F3F3Fu;
       const u32 sc1h = (h1.w & 0x0F0F0F0Fu) | ((h1.y >> 2) & 0x30303030u);
       const u32 mn1h = ((h1.w >> 4) & 0x0F0F0F0Fu) | ((h1.z >> 2) & 0x30303030u);
+      // The four threads of a quad hold the same two rows: thread t works out
+      // the factors of sub-blocks 2t and 2t+1 and the others read them by
+      // shuffle (4 shuffles per sub-block instead of ~14 instructions).
+      float fa0[2], fb0[2], fa1[2], fb1[2];
+#pragma unroll
+      for (int u = 0; u < 2; ++u) {
+        const int sbo = 2 * t + u, byte = sbo & 3;
+        const bool low = sbo < 4;
+        fa0[u] = d0 * ByteToFloat(low ? sc0l : sc0h, byte, 8388608.0f);
+        fa1[u] = d1 * ByteToFloat(low ? sc1l : sc1h, byte, 8388608.0f);
+        fb0[u] = fmaf(128.0f, fa0[u], m0 * ByteToFloat(low ? mn0l : mn0h, byte, 8388608.0f));
+        fb1[u] = fmaf(128.0f, fa1[u], m1 * ByteToFloat(low ? mn1l : mn1h, byte, 8388608.0f));
+      }
 #pragma unroll
       for (int j = 0; j < 4; ++j) {
         const uint2 q0 = *reinterpret_cast<const uint2*>(seg0 + 16 + 32 * j + 8 * t);
@@ -168,12 +181,11 @@ __global__ void __launch_bounds__(256) GemvTcKernel(const u8* __restrict__ w, lo
           MmaBf16(dd, a0, bl.x, bl.y);
           MmaBf16(dd, a1, bh.z, bh.w);
           MmaBf16(dd, a1, bl.z, bl.w);
-          const float sc0 = ByteToFloat(sb < 4 ? sc0l : sc0h, sb & 3, 8388608.0f);
-          const float mn0 = ByteToFloat(sb < 4 ? mn0l : mn0h, sb & 3, 8388608.0f);
-          const float sc1 = ByteToFloat(sb < 4 ? sc1l : sc1h, sb & 3, 8388608.0f);
-          const float mn1 = ByteToFloat(sb < 4 ? mn1l : mn1h, sb & 3, 8388608.0f);
-          const float a_0 = d0 * sc0, a_1 = d1 * sc1;
-          const float b_0 = fmaf(128.0f, a_0, m0 * mn0), b_1 = fmaf(128.0f, a_1, m1 * mn1);
+          const int owner = (lane & ~3) | (sb >> 1);
+          const float a_0 = __shfl_sync(0xffffffffu, fa0[sb & 1], owner);
+          const float b_0 = __shfl_sync(0xffffffffu, fb0[sb & 1], owner);
+          const float a_1 = __shfl_sync(0xffffffffu, fa1[sb & 1], owner);
+          const float b_1 = __shfl_sync(0xffffffffu, fb1[sb & 1], owner);
           acc[0] += a_0 * dd[0] - b_0 * sx.x;
           acc[1] += a_0 * dd[1] - b_0 * sx.y;
           acc[2] += a_1 * dd[2] - b_1 * sx.x;
