@@ -55,7 +55,7 @@ StatusOr<artifact::ArtifactContents> BuildContents(const gguf::GgufFile& file, c
     spec.ggml_type = static_cast<uint32_t>(t.type);
     spec.layout = artifact::TensorLayout::kGgml;
     spec.shape = t.ne;
-    spec.source = artifact::BytesFromMemory(file.TensorData(t), t.n_bytes);
+    spec.source = artifact::BytesFromMapping(file.TensorData(t), t.n_bytes);
     tensor_index.emplace(t.name, static_cast<uint32_t>(c.tensors.size()));
     c.tensors.push_back(std::move(spec));
   }

@@ -1,5 +1,6 @@
 #include "compiler/artifact/artifact_writer.h"
 
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -22,6 +23,25 @@ namespace kt::artifact {
 
 ByteSource BytesFromMemory(const void* data, uint64_t size) {
   return [data, size](const ByteSink& sink) { return sink(data, size); };
+}
+
+ByteSource BytesFromMapping(const void* data, uint64_t size) {
+  return [data, size](const ByteSink& sink) -> Status {
+    constexpr uint64_t kChunk = uint64_t{64} << 20;
+    const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+    const auto* bytes = static_cast<const uint8_t*>(data);
+    for (uint64_t done = 0; done < size;) {
+      const uint64_t n = std::min(kChunk, size - done);
+      KT_RETURN_IF_ERROR(sink(bytes + done, n));
+      // Drop the whole pages just consumed from our resident set; the page
+      // cache keeps them, so nothing is read twice. Best effort.
+      const uintptr_t begin = (reinterpret_cast<uintptr_t>(bytes + done) + page - 1) / page * page;
+      const uintptr_t end = reinterpret_cast<uintptr_t>(bytes + done + n) / page * page;
+      if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+      done += n;
+    }
+    return Status::Ok();
+  };
 }
 
 ByteSource BytesFromVector(std::vector<uint8_t> bytes) {

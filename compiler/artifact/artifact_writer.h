@@ -36,6 +36,10 @@ using ByteSource = std::function<Status(const ByteSink& sink)>;
 // Emits [data, data + size) in one chunk; nothing is copied, so `data`
 // (a GGUF mapping, say) must outlive WriteArtifact.
 ByteSource BytesFromMemory(const void* data, uint64_t size);
+// As BytesFromMemory, for a read-only file mapping: emits 64 MiB chunks and
+// releases each chunk's pages from the process once written, so compiling a
+// model larger than RAM keeps a small resident set.
+ByteSource BytesFromMapping(const void* data, uint64_t size);
 // Owns its bytes (small tensors, tests).
 ByteSource BytesFromVector(std::vector<uint8_t> bytes);
 
