@@ -7,6 +7,7 @@
 #include <random>
 
 #include "kernels/quant/fp16.h"
+#include "kernels/quant/k_scales.h"
 
 namespace kt::quant {
 namespace {
@@ -126,6 +127,30 @@ TEST(Bf16Test, RoundTripAndRounding) {
   }
   EXPECT_EQ(FloatToBf16(BitsToFloat(0x7f800001u)) & 0x7f80, 0x7f80);
   EXPECT_TRUE(std::isnan(Bf16ToFloat(FloatToBf16(BitsToFloat(0x7f800001u)))));
+}
+
+}  // namespace
+}  // namespace kt::quant
+
+namespace kt::quant {
+namespace {
+
+TEST(KScalesTest, WordUnpackMatchesPerIndexUnpack) {
+  uint32_t state = 12345;
+  for (int trial = 0; trial < 10000; ++trial) {
+    uint8_t s[12];
+    for (uint8_t& b : s) {
+      state = state * 1664525u + 1013904223u;
+      b = static_cast<uint8_t>(state >> 24);
+    }
+    uint8_t sc[8], mn[8];
+    UnpackScalesMinsK4(s, sc, mn);
+    for (int j = 0; j < 8; ++j) {
+      const ScaleMin ref = GetScaleMinK4(j, s);
+      ASSERT_EQ(sc[j], ref.scale) << "trial " << trial << " j " << j;
+      ASSERT_EQ(mn[j], ref.min) << "trial " << trial << " j " << j;
+    }
+  }
 }
 
 }  // namespace

@@ -11,12 +11,15 @@
 namespace kt::cpu {
 namespace {
 
+// F16C conversion: the portable quant::Fp16ToFloat costs a branchy software
+// sequence per block, which shows up in memory-bound loops.
+inline float Fp16ToFloat(uint16_t h) { return _cvtsh_ss(h); }
+
 using quant::BlockQ4_K;
 using quant::BlockQ5_0;
 using quant::BlockQ6_K;
 using quant::BlockQ8_0;
 using quant::BlockQ8_K;
-using quant::Fp16ToFloat;
 
 inline float HorizontalSum(__m256 v) {
   __m128 lo = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -111,16 +114,18 @@ float DotQ4_K(int64_t n, const void* w, const void* x) {
   const auto* xb = static_cast<const BlockQ8_K*>(x);
   const __m256i low_mask = _mm256_set1_epi8(15);
   __m256 acc = _mm256_setzero_ps();
-  float mins_total = 0;
+  __m128 acc_mins = _mm_setzero_ps();
   for (int64_t b = 0; b < n / 256; ++b) {
     uint8_t sc[8], mn[8];
-    for (int j = 0; j < 8; ++j) {
-      const quant::ScaleMin sm = quant::GetScaleMinK4(j, wb[b].scales);
-      sc[j] = sm.scale;
-      mn[j] = sm.min;
-    }
-    int32_t mins = 0;
-    for (int j = 0; j < 8; ++j) mins += mn[j] * (xb[b].bsums[2 * j] + xb[b].bsums[2 * j + 1]);
+    quant::UnpackScalesMinsK4(wb[b].scales, sc, mn);
+    // sum_j min_j * (sum of the activations of sub-block j), in SIMD: the 16
+    // bsums pair up into the 8 sub-block sums.
+    const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[b].bsums));
+    const __m128i sub_sums = _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256(bsums, 1));
+    uint64_t mins8;
+    std::memcpy(&mins8, mn, 8);
+    const __m128i mins = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(mins8)));
+    const __m128i min_products = _mm_madd_epi16(mins, sub_sums);
     __m256i sumi = _mm256_setzero_si256();
     for (int k = 0; k < 4; ++k) {
       const __m256i q4 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[b].qs + 32 * k));
@@ -135,10 +140,13 @@ float DotQ4_K(int64_t n, const void* w, const void* x) {
       sumi = _mm256_add_epi32(sumi, _mm256_add_epi32(p0, p1));
     }
     const float d = Fp16ToFloat(wb[b].d) * xb[b].d;
+    const float dmin = Fp16ToFloat(wb[b].dmin) * xb[b].d;
     acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
-    mins_total += Fp16ToFloat(wb[b].dmin) * xb[b].d * static_cast<float>(mins);
+    acc_mins = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(min_products), acc_mins);
   }
-  return HorizontalSum(acc) - mins_total;
+  acc_mins = _mm_add_ps(acc_mins, _mm_movehl_ps(acc_mins, acc_mins));
+  acc_mins = _mm_add_ss(acc_mins, _mm_movehdup_ps(acc_mins));
+  return HorizontalSum(acc) - _mm_cvtss_f32(acc_mins);
 }
 
 float DotQ6_K(int64_t n, const void* w, const void* x) {

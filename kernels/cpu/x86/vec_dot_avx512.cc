@@ -4,6 +4,8 @@
 // only called after HostSupports(Isa::kAvx512) said yes.
 #include <immintrin.h>
 
+#include <cstring>
+
 #include "kernels/cpu/vec_dot.h"
 #include "kernels/quant/fp16.h"
 #include "kernels/quant/k_scales.h"
@@ -11,10 +13,13 @@
 namespace kt::cpu {
 namespace {
 
+// F16C conversion: the portable quant::Fp16ToFloat costs a branchy software
+// sequence per block, which shows up in memory-bound loops.
+inline float Fp16ToFloat(uint16_t h) { return _cvtsh_ss(h); }
+
 using quant::BlockQ4_K;
 using quant::BlockQ8_0;
 using quant::BlockQ8_K;
-using quant::Fp16ToFloat;
 
 float DotQ8_0(int64_t n, const void* w, const void* x) {
   const auto* wb = static_cast<const BlockQ8_0*>(w);
@@ -43,32 +48,35 @@ float DotQ4_K(int64_t n, const void* w, const void* x) {
   const auto* xb = static_cast<const BlockQ8_K*>(x);
   const __m256i low_mask = _mm256_set1_epi8(15);
   __m512 acc = _mm512_setzero_ps();
-  float mins_total = 0;
+  __m128 acc_mins = _mm_setzero_ps();
   for (int64_t b = 0; b < n / 256; ++b) {
-    int32_t mins = 0;
+    uint8_t sc[8], mn[8];
+    quant::UnpackScalesMinsK4(wb[b].scales, sc, mn);
+    const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[b].bsums));
+    const __m128i sub_sums = _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256(bsums, 1));
+    uint64_t mins8;
+    std::memcpy(&mins8, mn, 8);
+    const __m128i mins = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(mins8)));
+    const __m128i min_products = _mm_madd_epi16(mins, sub_sums);
+    // Per 64 values: one vpdpbusd; lanes 0-7 are sub-block 2k, 8-15 2k+1.
     __m512i sumi = _mm512_setzero_si512();
     for (int k = 0; k < 4; ++k) {
-      const quant::ScaleMin s0 = quant::GetScaleMinK4(2 * k, wb[b].scales);
-      const quant::ScaleMin s1 = quant::GetScaleMinK4(2 * k + 1, wb[b].scales);
-      mins += s0.min * (xb[b].bsums[4 * k] + xb[b].bsums[4 * k + 1]) +
-              s1.min * (xb[b].bsums[4 * k + 2] + xb[b].bsums[4 * k + 3]);
       const __m256i q4 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[b].qs + 32 * k));
-      // Low nibbles are sub-block 2k, high nibbles 2k+1: exactly the order of
-      // the 64 activation bytes they multiply.
-      const __m512i q = _mm512_inserti64x4(
-          _mm512_zextsi256_si512(_mm256_and_si256(q4, low_mask)),
-          _mm256_and_si256(_mm256_srli_epi16(q4, 4), low_mask), 1);
+      const __m512i q = _mm512_inserti64x4(_mm512_zextsi256_si512(_mm256_and_si256(q4, low_mask)),
+                                           _mm256_and_si256(_mm256_srli_epi16(q4, 4), low_mask), 1);
       const __m512i xq = _mm512_loadu_si512(xb[b].qs + 64 * k);
       const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q, xq);
-      const __m512i scale = _mm512_inserti64x4(_mm512_set1_epi32(s0.scale),
-                                               _mm256_set1_epi32(s1.scale), 1);
+      const __m512i scale = _mm512_inserti64x4(_mm512_set1_epi32(sc[2 * k]), _mm256_set1_epi32(sc[2 * k + 1]), 1);
       sumi = _mm512_add_epi32(sumi, _mm512_mullo_epi32(dot, scale));
     }
     const float d = Fp16ToFloat(wb[b].d) * xb[b].d;
+    const float dmin = Fp16ToFloat(wb[b].dmin) * xb[b].d;
     acc = _mm512_fmadd_ps(_mm512_set1_ps(d), _mm512_cvtepi32_ps(sumi), acc);
-    mins_total += Fp16ToFloat(wb[b].dmin) * xb[b].d * static_cast<float>(mins);
+    acc_mins = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(min_products), acc_mins);
   }
-  return _mm512_reduce_add_ps(acc) - mins_total;
+  acc_mins = _mm_add_ps(acc_mins, _mm_movehl_ps(acc_mins, acc_mins));
+  acc_mins = _mm_add_ss(acc_mins, _mm_movehdup_ps(acc_mins));
+  return _mm512_reduce_add_ps(acc) - _mm_cvtss_f32(acc_mins);
 }
 
 }  // namespace
