@@ -162,6 +162,10 @@ Status CpuExecutor::AttendOne(uint32_t il, const float* q, uint32_t pos, float* 
   const QuantMatrix k_b = MatrixOf(*l.k_b), v_b = MatrixOf(*l.v_b);
   KT_ASSIGN_OR_RETURN(cpu::VecDotFn kdot, kernels_.DotFor(k_b.type));
   KT_ASSIGN_OR_RETURN(cpu::VecDotFn vdot, kernels_.DotFor(v_b.type));
+  // Scores over the cache are float dot products of kv_lora + rope values per
+  // position and head: at long contexts they rival the weight reads, so they
+  // take the SIMD float kernel too.
+  KT_ASSIGN_OR_RETURN(cpu::VecDotFn fdot, kernels_.DotFor(quant::GgmlType::kF32));
   const cpu::ActFormat kfmt = cpu::ActFormatFor(k_b.type), vfmt = cpu::ActFormatFor(v_b.type);
   pool_->ParallelFor(H, [&](int64_t h, int) {
     // q̃ = W_kb,h q_nope,h lives in latent space (kv_lora wide).
@@ -174,10 +178,8 @@ Status CpuExecutor::AttendOne(uint32_t il, const float* q, uint32_t pos, float* 
     std::vector<float> scores(pos + 1);
     float max_score = -INFINITY;
     for (uint32_t p = 0; p <= pos; ++p) {
-      std::span<const float> lat = cache_.Latent(il, p), kpe = cache_.KPe(il, p);
-      float s = 0;
-      for (uint32_t i = 0; i < lora; ++i) s += q_lat[i] * lat[i];
-      for (uint32_t i = 0; i < rope; ++i) s += q_pe[i] * kpe[i];
+      const float s = fdot(lora, cache_.Latent(il, p).data(), q_lat.data()) +
+                      fdot(rope, cache_.KPe(il, p).data(), q_pe);
       scores[p] = s * scale;
       max_score = std::max(max_score, scores[p]);
     }
