@@ -46,10 +46,15 @@ python3 bench/llama_cpp_bench.py "$MODEL" --threads "$THREADS" --prompt-len "$PR
   --gen-len "$GEN_LEN" --repeat "$REPEAT" --out "$OUT.llama.json"
 
 python3 - "$OUT" "$(lscpu | sed -n 's/^Model name: *//p')" "$THREADS" <<'PY'
-import json, sys
+import json, os, sys
 out, cpu, threads = sys.argv[1], sys.argv[2], sys.argv[3]
 kt = json.load(open(out + ".kt.json"))
 ll = json.load(open(out + ".llama.json"))
+# Results are committed: keep file names, drop this machine's directories.
+kt["artifact"] = os.path.basename(kt["artifact"])
+ll["model"] = os.path.basename(ll["model"])
+json.dump(kt, open(out + ".kt.json", "w"))
+json.dump(ll, open(out + ".llama.json", "w"))
 ratio = kt["decode_tokens_per_second"] / ll["decode_tokens_per_second"]
 lines = [
     f"# CPU decode: {kt['artifact']}",
