@@ -131,7 +131,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(Case{GgmlType::kF32, 1000}, Case{GgmlType::kF16, 1000},
                       Case{GgmlType::kBF16, 1000}, Case{GgmlType::kQ8_0, 1408},
                       Case{GgmlType::kQ8_0, 7168}, Case{GgmlType::kQ4_0, 1408},
-                      Case{GgmlType::kQ5_0, 1408}, Case{GgmlType::kQ5_0, 2048},
+                      Case{GgmlType::kQ5_0, 1408}, Case{GgmlType::kQ5_0, 1376}, Case{GgmlType::kQ5_0, 2048},
                       Case{GgmlType::kQ4_K, 256}, Case{GgmlType::kQ4_K, 7168},
                       Case{GgmlType::kQ5_K, 2048}, Case{GgmlType::kQ6_K, 256},
                       Case{GgmlType::kQ6_K, 2048}),

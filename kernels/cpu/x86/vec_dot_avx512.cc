@@ -18,6 +18,7 @@ namespace {
 inline float Fp16ToFloat(uint16_t h) { return _cvtsh_ss(h); }
 
 using quant::BlockQ4_K;
+using quant::BlockQ5_0;
 using quant::BlockQ8_0;
 using quant::BlockQ8_K;
 
@@ -79,6 +80,46 @@ float DotQ4_K(int64_t n, const void* w, const void* x) {
   return _mm512_reduce_add_ps(acc) - _mm_cvtss_f32(acc_mins);
 }
 
+
+// Two Q5_0 blocks per step: their 64 five-bit values fill one zmm (fifth
+// bits set through a 64-bit mask register), one vpdpbusd against the two
+// activation blocks, and per-block scales blended into one vector.
+float DotQ5_0(int64_t n, const void* w, const void* x) {
+  const auto* wb = static_cast<const BlockQ5_0*>(w);
+  const auto* xb = static_cast<const ActQ8_32*>(x);
+  const int64_t nb = n / 32;
+  const __m256i low_mask = _mm256_set1_epi8(15);
+  const __m512i sixteen = _mm512_set1_epi8(16);
+  __m512 acc = _mm512_setzero_ps();
+  float offsets = 0;  // the -16 zero point, folded out via the activation sums
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
+    const __m256i qs = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wb[b + 1].qs)),
+                                        _mm_loadu_si128(reinterpret_cast<const __m128i*>(wb[b].qs)));
+    const __m256i lo = _mm256_and_si256(qs, low_mask);                       // [b lo | b+1 lo]
+    const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(qs, 4), low_mask);  // [b hi | b+1 hi]
+    // 16-byte lanes [b lo, b+1 lo, b hi, b+1 hi] -> [b lo, b hi, b+1 lo, b+1 hi]: element order.
+    __m512i q = _mm512_shuffle_i64x2(_mm512_inserti64x4(_mm512_zextsi256_si512(lo), hi, 1),
+                                     _mm512_inserti64x4(_mm512_zextsi256_si512(lo), hi, 1), _MM_SHUFFLE(3, 1, 2, 0));
+    uint32_t qh0, qh1;
+    std::memcpy(&qh0, wb[b].qh, 4);
+    std::memcpy(&qh1, wb[b + 1].qh, 4);
+    const __mmask64 fifth = static_cast<__mmask64>(qh0) | (static_cast<__mmask64>(qh1) << 32);
+    q = _mm512_or_si512(q, _mm512_maskz_mov_epi8(fifth, sixteen));
+    const __m512i xq = _mm512_inserti64x4(
+        _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[b].qs))),
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[b + 1].qs)), 1);
+    const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q, xq);
+    const float s0 = Fp16ToFloat(wb[b].d) * xb[b].d, s1 = Fp16ToFloat(wb[b + 1].d) * xb[b + 1].d;
+    const __m512 scale = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(s0), _mm512_set1_ps(s1));
+    acc = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(dot), acc);
+    offsets += 16.0f * (s0 * static_cast<float>(xb[b].sum) + s1 * static_cast<float>(xb[b + 1].sum));
+  }
+  float sum = _mm512_reduce_add_ps(acc) - offsets;
+  if (b < nb) sum += GetVecDotAvx2(quant::GgmlType::kQ5_0)(32, &wb[b], &xb[b]);
+  return sum;
+}
+
 }  // namespace
 
 VecDotFn GetVecDotAvx512(quant::GgmlType t) {
@@ -86,6 +127,7 @@ VecDotFn GetVecDotAvx512(quant::GgmlType t) {
   switch (t) {
     case GgmlType::kQ8_0: return DotQ8_0;
     case GgmlType::kQ4_K: return DotQ4_K;
+    case GgmlType::kQ5_0: return DotQ5_0;
     default: return nullptr;
   }
 }
