@@ -19,7 +19,7 @@ echo "[quickstart] 1/4 generating a tiny DeepSeek-V3-architecture model (q4_k_m,
 "${KTC}" gen --preset tiny-v3 --type q4_k_m --seed 1 --quiet -o "${MODEL}"
 
 echo "[quickstart] 2/4 where each op would run with a 4 MiB GPU budget"
-"${KTC}" plan "${MODEL}" --config "${OUT_DIR}/tiny-v3.config.json" --vram 4MiB --ctx 256 | head -n 30
+"${KTC}" plan "${MODEL}" --config "${OUT_DIR}/tiny-v3.config.json" --vram 4MiB --ctx 256
 
 echo "[quickstart] 3/4 compiling for this CPU (--vram 0: no GPU needed)"
 "${KTC}" compile "${MODEL}" --config "${OUT_DIR}/tiny-v3.config.json" --vram 0 --ctx 256 -o "${OUT_DIR}/tiny-v3.kta"
