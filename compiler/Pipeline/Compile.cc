@@ -1,11 +1,56 @@
 #include "compiler/Pipeline/Compile.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <unordered_map>
+#include <vector>
 
 #include "compiler/Pipeline/Plans.h"
 #include "kernels/cpu/cpu_features.h"
+#include "kernels/cpu/q4k_x8.h"
+#include "kernels/quant/ggml_type.h"
 
 namespace kt::pipeline {
+namespace {
+
+// Whether the CPU kernels want tensor `t` interleaved by 8 rows: Q4_K
+// matrices whose groups of 8 rows never straddle an expert or a head
+// (shape[1] % 8 == 0). The token embedding is read one row per token, so it
+// keeps the ggml layout.
+bool InterleaveQ4K(const gguf::GgufTensorInfo& t) {
+  return t.type == quant::GgmlType::kQ4_K && t.ne.size() >= 2 && t.ne[0] % 256 == 0 &&
+         t.ne[1] % cpu::kQ4KX8Rows == 0 && t.name != "token_embd.weight";
+}
+
+// Emits the tensor at `data` repacked into kernels/cpu/q4k_x8.h's layout,
+// a few MiB of whole 8-row groups at a time, releasing the source pages
+// once read (as BytesFromMapping does) so large models keep a small
+// resident set.
+artifact::ByteSource RepackedQ4KX8(const void* data, uint64_t size, uint64_t cols) {
+  return [data, size, cols](const artifact::ByteSink& sink) -> Status {
+    const uint64_t group_bytes = cols / 256 * cpu::kQ4KX8BlockBytes;
+    if (group_bytes == 0 || size % group_bytes != 0)
+      return KT_ERROR(kInternal, "Q4_K tensor of ", size, " bytes is not whole groups of 8 rows of ", cols);
+    const uint64_t per_chunk = std::max<uint64_t>(1, (uint64_t{8} << 20) / group_bytes);
+    std::vector<uint8_t> buf(std::min(size, per_chunk * group_bytes));
+    const uint64_t page = static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+    const auto* bytes = static_cast<const uint8_t*>(data);
+    for (uint64_t done = 0; done < size;) {
+      const uint64_t n = std::min<uint64_t>(buf.size(), size - done);
+      cpu::RepackQ4KX8(bytes + done, static_cast<int64_t>(n / group_bytes), static_cast<int64_t>(cols), buf.data());
+      KT_RETURN_IF_ERROR(sink(buf.data(), n));
+      const uintptr_t begin = (reinterpret_cast<uintptr_t>(bytes + done) + page - 1) / page * page;
+      const uintptr_t end = reinterpret_cast<uintptr_t>(bytes + done + n) / page * page;
+      if (end > begin) madvise(reinterpret_cast<void*>(begin), end - begin, MADV_DONTNEED);
+      done += n;
+    }
+    return Status::Ok();
+  };
+}
+
+}  // namespace
 
 StatusOr<artifact::CpuIsa> ResolveCpuIsa(const std::string& name) {
   using artifact::CpuIsa;
@@ -34,7 +79,10 @@ StatusOr<artifact::ArtifactContents> BuildContents(const gguf::GgufFile& file, c
   c.hparams = a.hparams;
   c.tokenizer = a.tokenizer;
   KT_ASSIGN_OR_RETURN(c.target.cpu_isa, ResolveCpuIsa(options.cpu));
-  c.target.cpu_layout = artifact::TensorLayout::kGgml;
+  // Generic code reads plain ggml rows; the SIMD kernels stream Q4_K
+  // interleaved by 8 rows (kernels/cpu/q4k_x8.h).
+  const bool interleave = c.target.cpu_isa != artifact::CpuIsa::kGeneric;
+  c.target.cpu_layout = interleave ? artifact::TensorLayout::kCpuRowInterleaved : artifact::TensorLayout::kGgml;
   if (a.any_gpu) {
     c.target.gpu_arch = "sm_90";
     c.target.gpu_count = 1;
@@ -55,7 +103,13 @@ StatusOr<artifact::ArtifactContents> BuildContents(const gguf::GgufFile& file, c
     spec.ggml_type = static_cast<uint32_t>(t.type);
     spec.layout = artifact::TensorLayout::kGgml;
     spec.shape = t.ne;
-    spec.source = artifact::BytesFromMapping(file.TensorData(t), t.n_bytes);
+    if (interleave && !placed->second && InterleaveQ4K(t)) {
+      spec.layout = artifact::TensorLayout::kCpuRowInterleaved;
+      spec.layout_rows = cpu::kQ4KX8Rows;
+      spec.source = RepackedQ4KX8(file.TensorData(t), t.n_bytes, t.ne[0]);
+    } else {
+      spec.source = artifact::BytesFromMapping(file.TensorData(t), t.n_bytes);
+    }
     tensor_index.emplace(t.name, static_cast<uint32_t>(c.tensors.size()));
     c.tensors.push_back(std::move(spec));
   }

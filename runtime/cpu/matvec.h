@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels/cpu/cpu_features.h"
+#include "kernels/cpu/q4k_x8.h"
 #include "kernels/cpu/vec_dot.h"
 #include "kernels/quant/ggml_type.h"
 #include "runtime/base/status.h"
@@ -21,12 +22,31 @@ struct QuantMatrix {
   int64_t rows = 0;
   int64_t cols = 0;
   uint64_t row_bytes = 0;
+  // 0: ggml rows. 8: Q4_K rows interleaved by 8 (kernels/cpu/q4k_x8.h); row
+  // 8g's address is then group g's, and rows are computed 8 at a time.
+  uint32_t layout_rows = 0;
 };
 
 // Builds the matrix view of expert `e` of a stacked expert tensor
 // {cols, rows, n_experts} (GGUF ne order) whose bytes start at `data`.
 StatusOr<QuantMatrix> ExpertSlice(quant::GgmlType type, const void* data, int64_t cols,
-                                  int64_t rows, int64_t n_experts, int64_t e);
+                                  int64_t rows, int64_t n_experts, int64_t e, uint32_t layout_rows = 0);
+
+// Computes rows [begin, end) of one matrix against one quantised activation.
+struct RowKernel {
+  VecDotFn dot = nullptr;         // ggml rows
+  GemvQ4KX8Fn gemv8 = nullptr;    // interleaved rows
+};
+// y[r - begin] = row r . act for r in [begin, end); for an interleaved matrix
+// begin and end are multiples of 8.
+inline void DotRows(const RowKernel& k, const QuantMatrix& w, int64_t begin, int64_t end,
+                    const void* act, float* y) {
+  if (k.gemv8 != nullptr) {
+    for (int64_t r = begin; r < end; r += 8) k.gemv8(w.cols, w.data + r * w.row_bytes, act, y + (r - begin));
+  } else {
+    for (int64_t r = begin; r < end; ++r) y[r - begin] = k.dot(w.cols, w.data + r * w.row_bytes, act);
+  }
+}
 
 // The kernel table resolved once for an ISA.
 class CpuKernels {
@@ -35,6 +55,9 @@ class CpuKernels {
   Isa isa() const { return isa_; }
   // kUnimplemented naming the type when kt has no CPU kernel for it.
   StatusOr<VecDotFn> DotFor(quant::GgmlType type) const;
+  // The kernel for `w`'s type and layout; kInvalidArgument when an
+  // interleaved matrix is not Q4_K in whole groups of 8 rows.
+  StatusOr<RowKernel> For(const QuantMatrix& w) const;
 
  private:
   Isa isa_;
@@ -55,6 +78,7 @@ struct ExpertStack {
   int64_t hidden = 0;
   int64_t ff = 0;
   int64_t n_experts = 0;
+  uint32_t gate_layout_rows = 0, up_layout_rows = 0, down_layout_rows = 0;
 };
 
 class MoeScratch {

@@ -1,6 +1,7 @@
 #include "runtime/engine/artifact_model.h"
 
 #include "kernels/cpu/cpu_features.h"
+#include "kernels/cpu/q4k_x8.h"
 #include "kernels/quant/ggml_type.h"
 
 namespace kt::engine {
@@ -73,15 +74,25 @@ tokenizer::TokenizerSpec TokenizerSpecFromManifest(const artifact::Manifest& man
 StatusOr<ArtifactWeightTable> ArtifactWeightTable::Create(const artifact::Artifact& art) {
   ArtifactWeightTable table;
   for (const artifact::TensorInfo& t : art.manifest().tensors) {
-    if (t.layout != artifact::TensorLayout::kGgml)
-      return KT_ERROR(kUnimplemented, "tensor '", t.name, "' uses layout ", artifact::Name(t.layout),
-                      ", which this runtime cannot execute yet");
     const quant::GgmlTypeInfo* info = quant::FindGgmlType(t.ggml_type);
     if (info == nullptr)
       return KT_ERROR(kDataLoss, "tensor '", t.name, "' has unknown ggml type ", t.ggml_type);
     if (t.shape.empty() || t.shape.size() > 4)
       return KT_ERROR(kDataLoss, "tensor '", t.name, "' has ", t.shape.size(), " dimensions");
     model::WeightView v;
+    if (t.layout == artifact::TensorLayout::kCpuRowInterleaved) {
+      // Only what the CPU kernels execute: Q4_K in groups of 8 rows that
+      // never straddle a slice of the outer dimensions (an expert, a head).
+      if (info->type != quant::GgmlType::kQ4_K || t.layout_rows != cpu::kQ4KX8Rows || t.shape.size() < 2 ||
+          t.shape[0] % 256 != 0 || t.shape[1] % cpu::kQ4KX8Rows != 0)
+        return KT_ERROR(kUnimplemented, "tensor '", t.name, "': layout cpu_row_interleaved with ", t.layout_rows,
+                        " rows is only supported for Q4_K, 8 rows, shape[1] a multiple of 8 (this is ",
+                        info->name, ")");
+      v.layout_rows = t.layout_rows;
+    } else if (t.layout != artifact::TensorLayout::kGgml) {
+      return KT_ERROR(kUnimplemented, "tensor '", t.name, "' uses layout ", artifact::Name(t.layout),
+                      ", which this runtime cannot execute yet");
+    }
     v.type = info->type;
     for (size_t i = 0; i < t.shape.size(); ++i) v.ne[i] = static_cast<int64_t>(t.shape[i]);
     std::span<const uint8_t> bytes = art.TensorData(t);

@@ -38,6 +38,7 @@ QuantMatrix MatrixOf(const model::WeightView& v) {
   m.cols = v.ne[0];
   m.rows = v.rows();
   m.row_bytes = quant::RowBytes(v.type, static_cast<uint64_t>(v.ne[0])).value_or(0);
+  m.layout_rows = v.layout_rows;
   return m;
 }
 
@@ -128,17 +129,19 @@ class CpuExecutor : public Executor {
 
 Status CpuExecutor::MatMul(const QuantMatrix& w, const float* x, size_t n, float* y) {
   if (n == 1) return cpu::MatVec(*pool_, kernels_, w, x, y);
-  KT_ASSIGN_OR_RETURN(cpu::VecDotFn dot, kernels_.DotFor(w.type));
+  KT_ASSIGN_OR_RETURN(const cpu::RowKernel kernel, kernels_.For(w));
   const cpu::ActFormat format = cpu::ActFormatFor(w.type);
   const size_t act_bytes = cpu::ActBytes(format, w.cols);
   std::vector<uint8_t> act(n * act_bytes);
   for (size_t t = 0; t < n; ++t) cpu::QuantizeActivation(format, x + t * w.cols, w.cols, act.data() + t * act_bytes);
   constexpr int64_t kRows = 8;
   pool_->ParallelFor((w.rows + kRows - 1) / kRows, [&](int64_t task, int) {
-    const int64_t end = std::min(w.rows, (task + 1) * kRows);
-    for (int64_t r = task * kRows; r < end; ++r) {
-      const uint8_t* row = w.data + r * w.row_bytes;
-      for (size_t t = 0; t < n; ++t) y[t * w.rows + r] = dot(w.cols, row, act.data() + t * act_bytes);
+    const int64_t begin = task * kRows;
+    const int64_t end = std::min(w.rows, begin + kRows);
+    float part[kRows];
+    for (size_t t = 0; t < n; ++t) {
+      cpu::DotRows(kernel, w, begin, end, act.data() + t * act_bytes, part);
+      for (int64_t r = begin; r < end; ++r) y[t * w.rows + r] = part[r - begin];
     }
   });
   return Status::Ok();
@@ -160,8 +163,8 @@ Status CpuExecutor::AttendOne(uint32_t il, const float* q, uint32_t pos, float* 
     return Status::Ok();
   }
   const QuantMatrix k_b = MatrixOf(*l.k_b), v_b = MatrixOf(*l.v_b);
-  KT_ASSIGN_OR_RETURN(cpu::VecDotFn kdot, kernels_.DotFor(k_b.type));
-  KT_ASSIGN_OR_RETURN(cpu::VecDotFn vdot, kernels_.DotFor(v_b.type));
+  KT_ASSIGN_OR_RETURN(const cpu::RowKernel kdot, kernels_.For(k_b));
+  KT_ASSIGN_OR_RETURN(const cpu::RowKernel vdot, kernels_.For(v_b));
   // Scores over the cache are float dot products of kv_lora + rope values per
   // position and head: at long contexts they rival the weight reads, so they
   // take the SIMD float kernel too.
@@ -173,7 +176,7 @@ Status CpuExecutor::AttendOne(uint32_t il, const float* q, uint32_t pos, float* 
     cpu::QuantizeActivation(kfmt, q + h * head_k, nope, act.data());
     const QuantMatrix kh = SubRows(k_b, h * lora, lora);
     std::vector<float> q_lat(lora);
-    for (uint32_t r = 0; r < lora; ++r) q_lat[r] = kdot(nope, kh.data + r * kh.row_bytes, act.data());
+    cpu::DotRows(kdot, kh, 0, lora, act.data(), q_lat.data());
     const float* q_pe = q + h * head_k + nope;
     std::vector<float> scores(pos + 1);
     float max_score = -INFINITY;
@@ -194,7 +197,7 @@ Status CpuExecutor::AttendOne(uint32_t il, const float* q, uint32_t pos, float* 
     std::vector<uint8_t> vact(cpu::ActBytes(vfmt, lora));
     cpu::QuantizeActivation(vfmt, o_lat.data(), lora, vact.data());
     const QuantMatrix vh = SubRows(v_b, h * vdim, vdim);
-    for (uint32_t r = 0; r < vdim; ++r) out[h * vdim + r] = vdot(lora, vh.data + r * vh.row_bytes, vact.data());
+    cpu::DotRows(vdot, vh, 0, vdim, vact.data(), out + h * vdim);
   });
   return Status::Ok();
 }
@@ -258,7 +261,8 @@ Status CpuExecutor::MoeFfn(uint32_t il, const std::vector<float>& x, size_t n, s
   out.assign(n * E, 0.0f);
   cpu::ExpertStack stack{l.gate_exps->type, l.up_exps->type, l.down_exps->type, l.gate_exps->data,
                          l.up_exps->data,   l.down_exps->data, static_cast<int64_t>(E),
-                         static_cast<int64_t>(c_.expert_ff), static_cast<int64_t>(c_.n_expert)};
+                         static_cast<int64_t>(c_.expert_ff), static_cast<int64_t>(c_.n_expert),
+                         l.gate_exps->layout_rows, l.up_exps->layout_rows, l.down_exps->layout_rows};
   if (n == 1) {
     std::vector<int32_t> ids(routes[0].experts.begin(), routes[0].experts.end());
     KT_RETURN_IF_ERROR(cpu::RoutedExperts(*pool_, kernels_, stack, x.data(), ids, routes[0].weights, out.data(),
@@ -271,9 +275,9 @@ Status CpuExecutor::MoeFfn(uint32_t il, const std::vector<float>& x, size_t n, s
         by_expert[routes[t].experts[k]].push_back({t, routes[t].weights[k]});
     const int64_t F = c_.expert_ff;
     for (const auto& [e, users] : by_expert) {
-      KT_ASSIGN_OR_RETURN(QuantMatrix g, cpu::ExpertSlice(stack.gate_type, stack.gate, E, F, c_.n_expert, e));
-      KT_ASSIGN_OR_RETURN(QuantMatrix u, cpu::ExpertSlice(stack.up_type, stack.up, E, F, c_.n_expert, e));
-      KT_ASSIGN_OR_RETURN(QuantMatrix d, cpu::ExpertSlice(stack.down_type, stack.down, F, E, c_.n_expert, e));
+      KT_ASSIGN_OR_RETURN(QuantMatrix g, cpu::ExpertSlice(stack.gate_type, stack.gate, E, F, c_.n_expert, e, stack.gate_layout_rows));
+      KT_ASSIGN_OR_RETURN(QuantMatrix u, cpu::ExpertSlice(stack.up_type, stack.up, E, F, c_.n_expert, e, stack.up_layout_rows));
+      KT_ASSIGN_OR_RETURN(QuantMatrix d, cpu::ExpertSlice(stack.down_type, stack.down, F, E, c_.n_expert, e, stack.down_layout_rows));
       const size_t m = users.size();
       std::vector<float> xs(m * E), a(m * F), b(m * F), y(m * E);
       for (size_t i = 0; i < m; ++i) std::copy_n(x.data() + users[i].first * E, E, xs.data() + i * E);
@@ -316,8 +320,15 @@ Status CpuExecutor::Forward(std::span<const int32_t> tokens, std::span<const uin
   std::vector<float> hidden(n * E), x, y;
   for (size_t t = 0; t < n; ++t) {
     const QuantMatrix embd = MatrixOf(w_.token_embd);
-    if (!quant::DequantizeRow(embd.type, embd.data + static_cast<uint64_t>(tokens[t]) * embd.row_bytes,
-                              hidden.data() + t * E, E))
+    const uint8_t* row = embd.data + static_cast<uint64_t>(tokens[t]) * embd.row_bytes;
+    std::vector<uint8_t> plain;
+    if (embd.layout_rows == cpu::kQ4KX8Rows) {
+      plain.resize(embd.row_bytes);
+      cpu::UnpackRowQ4KX8(embd.data + static_cast<uint64_t>(tokens[t] / 8) * 8 * embd.row_bytes, embd.cols,
+                          static_cast<int>(tokens[t] % 8), plain.data());
+      row = plain.data();
+    }
+    if (!quant::DequantizeRow(embd.type, row, hidden.data() + t * E, E))
       return KT_ERROR(kUnimplemented, "cannot dequantize the token embedding type");
   }
   for (uint32_t il = 0; il < c_.n_layer; ++il) {

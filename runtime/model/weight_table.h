@@ -20,6 +20,9 @@ struct WeightView {
   std::array<int64_t, 4> ne = {1, 1, 1, 1};  // ne[0] is contiguous; unused dims are 1
   const void* data = nullptr;
   uint64_t n_bytes = 0;  // bytes readable at `data`
+  // 0: ggml rows. 8: Q4_K rows interleaved in groups of 8
+  // (kernels/cpu/q4k_x8.h); ne[1] is then a multiple of 8.
+  uint32_t layout_rows = 0;
 
   int64_t rows() const { return ne[1] * ne[2] * ne[3]; }
 };

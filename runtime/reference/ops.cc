@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/cpu/q4k_x8.h"
 #include "kernels/quant/quant.h"
 
 namespace kt::reference {
@@ -18,11 +19,12 @@ RowMatrix RowMatrix::Of(const model::WeightView& view) {
   m.rows = view.rows();
   m.cols = view.ne[0];
   m.row_bytes = quant::RowBytes(view.type, static_cast<uint64_t>(view.ne[0])).value_or(0);
+  m.layout_rows = view.layout_rows;
   return m;
 }
 
 RowMatrix RowMatrix::Rows(int64_t first, int64_t count) const {
-  if (first < 0 || count < 0 || first + count > rows) {
+  if (first < 0 || count < 0 || first + count > rows || (layout_rows != 0 && first % layout_rows != 0)) {
     std::fprintf(stderr, "kt reference: rows [%lld, +%lld) outside a matrix of %lld rows\n",
                  static_cast<long long>(first), static_cast<long long>(count), static_cast<long long>(rows));
     std::abort();
@@ -34,7 +36,18 @@ RowMatrix RowMatrix::Rows(int64_t first, int64_t count) const {
 }
 
 void RowMatrix::Row(int64_t r, float* out) const {
-  if (r < 0 || r >= rows || !quant::DequantizeRow(type, data + static_cast<uint64_t>(r) * row_bytes, out, cols)) {
+  const uint8_t* row = data + static_cast<uint64_t>(r) * row_bytes;
+  // Interleaved rows are first copied back to their ggml form.
+  thread_local std::vector<uint8_t> plain;
+  if (layout_rows == cpu::kQ4KX8Rows && type == quant::GgmlType::kQ4_K && r >= 0 && r < rows) {
+    plain.resize(row_bytes);
+    cpu::UnpackRowQ4KX8(data + static_cast<uint64_t>(r / 8) * 8 * row_bytes, cols, static_cast<int>(r % 8),
+                        plain.data());
+    row = plain.data();
+  } else if (layout_rows != 0) {
+    row = nullptr;
+  }
+  if (r < 0 || r >= rows || row == nullptr || !quant::DequantizeRow(type, row, out, cols)) {
     std::fprintf(stderr, "kt reference: cannot dequantize row %lld of a %lld x %lld %s matrix\n",
                  static_cast<long long>(r), static_cast<long long>(rows), static_cast<long long>(cols),
                  std::string(quant::GgmlTypeInfoOf(type).name).c_str());

@@ -21,6 +21,7 @@ struct RowMatrix {
   int64_t rows = 0;
   int64_t cols = 0;
   uint64_t row_bytes = 0;
+  uint32_t layout_rows = 0;  // as model::WeightView::layout_rows
 
   // The whole tensor. The view must have been checked (BindDeepseekWeights).
   static RowMatrix Of(const model::WeightView& view);
