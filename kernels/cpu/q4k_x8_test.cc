@@ -109,6 +109,26 @@ TEST(Q4KX8Test, LayoutPlacesFieldsAsDocumented) {
   }
 }
 
+// The SIMD kernels do the same integer sums and the same float operations in
+// the same order, so they agree bit for bit.
+TEST(Q4KX8Test, SimdKernelsAgreeExactly) {
+  if (!HostSupports(Isa::kAvx512)) GTEST_SKIP() << "needs AVX2 and AVX-512";
+  std::mt19937 rng(5);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  const int64_t cols = 2048;
+  const std::vector<uint8_t> src = RandomRows(8, cols, rng);
+  std::vector<uint8_t> x8(src.size());
+  RepackQ4KX8(src.data(), 1, cols, x8.data());
+  std::vector<float> x(cols);
+  for (float& v : x) v = normal(rng);
+  std::vector<uint8_t> act(ActBytes(ActFormat::kQ8_256, cols));
+  QuantizeActivation(ActFormat::kQ8_256, x.data(), cols, act.data());
+  float a[8], b[8];
+  GetGemvQ4KX8(Isa::kAvx2)(cols, x8.data(), act.data(), a);
+  GetGemvQ4KX8(Isa::kAvx512)(cols, x8.data(), act.data(), b);
+  for (int r = 0; r < 8; ++r) EXPECT_EQ(a[r], b[r]) << "row " << r;
+}
+
 TEST(Q4KX8Test, GemvMatchesPerRowDot) {
   std::mt19937 rng(11);
   std::normal_distribution<float> normal(0.0f, 1.0f);

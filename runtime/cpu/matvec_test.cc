@@ -67,6 +67,36 @@ INSTANTIATE_TEST_SUITE_P(Types, MatVecTest,
                          ::testing::Values(GgmlType::kF32, GgmlType::kQ8_0, GgmlType::kQ4_0,
                                            GgmlType::kQ5_0, GgmlType::kQ4_K, GgmlType::kQ6_K));
 
+// Q4_K interleaved by 8 rows gives the ggml-layout results (same integer
+// arithmetic, float summation order aside); a bad interleave is an error.
+TEST(MatVecTest, InterleavedQ4KMatchesGgmlLayout) {
+  const int64_t rows = 48, cols = 768;
+  std::mt19937 rng(17);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> w(rows * cols), x(cols);
+  for (float& v : w) v = normal(rng);
+  for (float& v : x) v = normal(rng);
+  const std::vector<uint8_t> q = QuantizeMatrix(GgmlType::kQ4_K, w, rows, cols);
+  std::vector<uint8_t> qx(q.size());
+  RepackQ4KX8(q.data(), rows / 8, cols, qx.data());
+  const uint64_t row_bytes = *quant::RowBytes(GgmlType::kQ4_K, cols);
+  auto pool = ThreadPool::Create({2, false});
+  ASSERT_TRUE(pool.ok());
+  for (Isa isa : {Isa::kGeneric, Isa::kAvx2, Isa::kAvx512}) {
+    if (!HostSupports(isa)) continue;
+    CpuKernels kernels(isa);
+    QuantMatrix plain{GgmlType::kQ4_K, q.data(), rows, cols, row_bytes};
+    QuantMatrix inter{GgmlType::kQ4_K, qx.data(), rows, cols, row_bytes, 8};
+    std::vector<float> y0(rows, NAN), y1(rows, NAN);
+    ASSERT_TRUE(MatVec(**pool, kernels, plain, x.data(), y0.data()).ok());
+    ASSERT_TRUE(MatVec(**pool, kernels, inter, x.data(), y1.data()).ok());
+    for (int64_t r = 0; r < rows; ++r) EXPECT_NEAR(y1[r], y0[r], 1e-4f * (1 + std::fabs(y0[r]))) << IsaName(isa) << " row " << r;
+  }
+  QuantMatrix odd{GgmlType::kQ4_K, qx.data(), rows - 4, cols, row_bytes, 8};
+  std::vector<float> y(rows);
+  EXPECT_EQ(MatVec(**pool, CpuKernels(Isa::kGeneric), odd, x.data(), y.data()).code(), StatusCode::kInvalidArgument);
+}
+
 TEST(RoutedExpertsTest, MatchesScalarFloatFfn) {
   const int64_t hidden = 256, ff = 96, n_experts = 5;
   std::mt19937 rng(5);
@@ -113,13 +143,24 @@ TEST(RoutedExpertsTest, MatchesScalarFloatFfn) {
   auto pool = ThreadPool::Create({2, false});
   ASSERT_TRUE(pool.ok());
   ExpertStack stack{gate_t, up_t, down_t, gq.data(), uq.data(), dq.data(), hidden, ff, n_experts};
-  for (Isa isa : {Isa::kGeneric, Isa::kAvx2, Isa::kAvx512}) {
-    if (!HostSupports(isa)) continue;
-    std::vector<float> y(hidden, 1.0f);  // accumulates onto what is there
-    MoeScratch scratch;
-    ASSERT_TRUE(RoutedExperts(**pool, CpuKernels(isa), stack, x.data(), ids, weights, y.data(), scratch).ok());
-    for (int64_t r = 0; r < hidden; ++r)
-      EXPECT_NEAR(y[r] - 1.0f, ref[r], 3e-2 * max_ref) << IsaName(isa) << " row " << r;
+  // The same experts with gate and up interleaved by 8 rows.
+  std::vector<uint8_t> gx(gq.size()), ux(uq.size());
+  RepackQ4KX8(gq.data(), n_experts * ff / 8, hidden, gx.data());
+  RepackQ4KX8(uq.data(), n_experts * ff / 8, hidden, ux.data());
+  ExpertStack interleaved = stack;
+  interleaved.gate = gx.data();
+  interleaved.up = ux.data();
+  interleaved.gate_layout_rows = interleaved.up_layout_rows = 8;
+  for (const ExpertStack* s : {&stack, &interleaved}) {
+    for (Isa isa : {Isa::kGeneric, Isa::kAvx2, Isa::kAvx512}) {
+      if (!HostSupports(isa)) continue;
+      std::vector<float> y(hidden, 1.0f);  // accumulates onto what is there
+      MoeScratch scratch;
+      ASSERT_TRUE(RoutedExperts(**pool, CpuKernels(isa), *s, x.data(), ids, weights, y.data(), scratch).ok());
+      for (int64_t r = 0; r < hidden; ++r)
+        EXPECT_NEAR(y[r] - 1.0f, ref[r], 3e-2 * max_ref)
+            << IsaName(isa) << " row " << r << " layout_rows " << s->gate_layout_rows;
+    }
   }
 
   std::vector<int32_t> bad_ids = {7};
