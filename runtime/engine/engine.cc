@@ -77,9 +77,21 @@ StatusOr<GenerateResult> Engine::Generate(const std::vector<int32_t>& prompt, co
     for (size_t i = 0; i < positions.size(); ++i) positions[i] = static_cast<uint32_t>(begin + i);
     logits.clear();
     KT_RETURN_IF_ERROR(executor_->Forward(std::span<const int32_t>(prompt.data() + begin, end - begin), positions,
-                                          /*all_logits=*/false, &logits));
+                                          options.prompt_logits, &logits));
+    // Every row but the prompt's last goes out now; the last one is the
+    // first generation step's, added below.
+    if (options.prompt_logits && end < prompt.size())
+      result.logits.insert(result.logits.end(), logits.begin(), logits.end());
   }
   result.prefill_seconds = SecondsSince(start);
+  if (options.prompt_logits) {
+    const size_t vocab = config_.vocab;
+    if (logits.size() > vocab) {
+      result.logits.insert(result.logits.end(), logits.begin(), logits.end() - vocab);
+      logits.erase(logits.begin(), logits.end() - vocab);
+    }
+    if (!options.all_logits) result.logits.insert(result.logits.end(), logits.begin(), logits.end());
+  }
 
   const auto decode_start = std::chrono::steady_clock::now();
   for (int32_t step = 0; step < options.max_tokens; ++step) {

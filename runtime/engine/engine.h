@@ -32,12 +32,14 @@ struct GenerateOptions {
   SamplerOptions sampler;
   bool stop_at_eos = true;
   bool all_logits = false;       // keep every step's logits in the result
+  bool prompt_logits = false;    // also keep the prompt's rows (before the generated ones)
   uint32_t prefill_chunk = 256;  // tokens per prefill forward call
 };
 
 struct GenerateResult {
   std::vector<int32_t> tokens;  // generated ids (prompt excluded)
-  std::vector<float> logits;    // with all_logits: one row per generated token
+  std::vector<float> logits;    // with all_logits: one row per generated token, after
+                                // one row per prompt token with prompt_logits
   double prefill_seconds = 0;
   double decode_seconds = 0;    // all steps after the first generated token
   double first_token_seconds = 0;

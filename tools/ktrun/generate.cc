@@ -15,7 +15,8 @@ constexpr const char* kExamples =
     "  ktrun generate tiny.kta --prompt \"The capital of France is\" --max-tokens 16\n"
     "  ktrun generate tiny.kta --tokens 0,15,27 --max-tokens 32 --json\n"
     "  ktrun generate tiny.kta --prompt hi --temperature 0.7 --top-p 0.9 --seed 3\n"
-    "  ktrun generate tiny.kta --tokens 1,2 --max-tokens 4 --logits-out logits.f32\n";
+    "  ktrun generate tiny.kta --tokens 1,2 --max-tokens 4 --logits-out logits.f32\n"
+    "  ktrun generate tiny.kta --tokens 1,2,3 --max-tokens 1 --logits-out all.f32 --prompt-logits\n";
 
 StatusOr<std::vector<int32_t>> ParseTokenList(const std::string& text) {
   std::vector<int32_t> ids;
@@ -48,6 +49,9 @@ int RunGenerate(int argc, char** argv) {
   args.AddFlag("--ignore-eos", &ignore_eos, "keep generating after the end-of-sequence token");
   args.AddFlag("--json", &json, "print {prompt_tokens, tokens, text, timings} as JSON");
   args.AddString("--logits-out", &logits_out, "FILE", "write each step's full logits (float32 rows)");
+  bool prompt_logits = false;
+  args.AddFlag("--prompt-logits", &prompt_logits,
+               "with --logits-out: first write one row per prompt token (row i predicts token i+1)");
   if (Status s = args.Parse(argc, argv); !s.ok()) {
     std::fprintf(stderr, "%s\n", s.message().c_str());
     return 2;
@@ -86,6 +90,7 @@ int RunGenerate(int argc, char** argv) {
   options.sampler = SamplerFrom(common);
   options.stop_at_eos = !ignore_eos;
   options.all_logits = !logits_out.empty();
+  options.prompt_logits = prompt_logits && !logits_out.empty();
 
   tokenizer::StreamDecoder stream(e.tokenizer());
   auto result = e.Generate(ids, options, [&](int32_t token) {
