@@ -29,10 +29,13 @@ Greedy tokens, two ways for every executor:
     kt in one prefill; at each of the 32 steps kt's argmax must be llama.cpp's
     token. The logit errors above are measured on these rows (same context).
   * free running: kt's own 32-step greedy continuation must equal llama.cpp's.
-In both, a step where llama.cpp's top two logits are tied to within TIE
-(1e-4 of the largest logit) may go either way: with identical arithmetic
-absent, float summation order decides such ties (one was seen at a gap of
-2e-5). A free run that splits at a tie is reported, not failed.
+In both, a step where llama.cpp's top two logits are tied may go either
+way: within 1e-4 of the largest logit for exact-arithmetic pairs (one split
+was seen at a gap of 2e-5), within 2e-3 for the cpu executor on quantised
+weights, where float summation order flips an 8-bit activation rounding now
+and then and the flip moves logits by ~1% (one split was seen at a gap of
+9e-4 of the largest logit). A free run that splits at a tie is reported,
+not failed; a split at a clear margin fails.
 It also checks, independently with gguf-py, that `ktc plan --json` accounts
 for exactly the GGUF's tensor bytes.
 Env: KTC (ktc), KT_BUILD (ktrun at $KT_BUILD/tools/ktrun/ktrun).
@@ -51,7 +54,7 @@ CASES = [("tiny-v3", "f32"), ("tiny-v3", "q4_k_m"), ("tiny-v2-lite", "f32"), ("t
 EXECUTORS = ["reference", "cpu"]
 N_GEN = 32
 EXACT = 1e-4                    # max relative error, exact-arithmetic pairs
-TIE = 1e-4                      # relative top-two gap treated as a tie
+TIE_EXACT, TIE_QUANT = 1e-4, 2e-3  # relative top-two gap treated as a tie
 QUANT_MEDIAN_FLOOR, QUANT_NOISE_FACTOR, QUANT_MAX = 1e-2, 1.5, 0.2  # cpu executor vs llama.cpp
 PROMPT = b"The router picks a few experts for each token."
 
@@ -73,10 +76,12 @@ def llama_run(llama_cpp, np, path, prompt):
     return tokens, np.stack(rows)
 
 
-def tie(np, row):
-    """Top-two gap below which either choice is a correct greedy pick: the
-    logits' own float rounding across implementations, relative to their size."""
-    return TIE * float(np.max(np.abs(row)))
+def tie(np, row, exact):
+    """Top-two gap below which either choice is a correct greedy pick, relative
+    to the largest logit: float rounding for exact-arithmetic pairs; for
+    quantised weights, a gap far inside what 8-bit activation rounding moves
+    logits by (llama.cpp on the file vs on the f32 copy: 1.7-2.3% median)."""
+    return (TIE_EXACT if exact else TIE_QUANT) * float(np.max(np.abs(row)))
 
 
 def top2_margin(np, row):
@@ -176,7 +181,7 @@ def run_case(llama_cpp, np, gguf_mod, ktc, ktrun, tmp, preset, wtype, table):
         # Same context at every step: kt's greedy choice must be llama.cpp's,
         # except where llama.cpp's own top two are tied to within TIE.
         forced_bad = [i for i in range(N_GEN)
-                      if int(np.argmax(rows[i])) != ref_tokens[i] and top2_margin(np, ref_rows[i]) > tie(np, ref_rows[i])]
+                      if int(np.argmax(rows[i])) != ref_tokens[i] and top2_margin(np, ref_rows[i]) > tie(np, ref_rows[i], exact)]
         agree = 0
         while agree < N_GEN and kt_tokens[agree] == ref_tokens[agree]:
             agree += 1
@@ -186,7 +191,7 @@ def run_case(llama_cpp, np, gguf_mod, ktc, ktrun, tmp, preset, wtype, table):
         note = ""
         if agree < N_GEN:
             i = agree
-            tied = top2_margin(np, ref_rows[i]) <= tie(np, ref_rows[i])
+            tied = top2_margin(np, ref_rows[i]) <= tie(np, ref_rows[i], exact)
             note = (f"free run diverges at step {i}: kt {kt_tokens[i]} vs llama {ref_tokens[i]} "
                     f"(llama margin {top2_margin(np, ref_rows[i]):.3g}{', a tie' if tied else ''})")
             if not tied:
