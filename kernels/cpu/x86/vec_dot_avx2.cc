@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "kernels/cpu/vec_dot.h"
+#include "kernels/cpu/x86/q4k_common.h"
 #include "kernels/quant/fp16.h"
 #include "kernels/quant/k_scales.h"
 
@@ -116,16 +117,8 @@ float DotQ4_K(int64_t n, const void* w, const void* x) {
   __m256 acc = _mm256_setzero_ps();
   __m128 acc_mins = _mm_setzero_ps();
   for (int64_t b = 0; b < n / 256; ++b) {
-    uint8_t sc[8], mn[8];
-    quant::UnpackScalesMinsK4(wb[b].scales, sc, mn);
-    // sum_j min_j * (sum of the activations of sub-block j), in SIMD: the 16
-    // bsums pair up into the 8 sub-block sums.
-    const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[b].bsums));
-    const __m128i sub_sums = _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256(bsums, 1));
-    uint64_t mins8;
-    std::memcpy(&mins8, mn, 8);
-    const __m128i mins = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(mins8)));
-    const __m128i min_products = _mm_madd_epi16(mins, sub_sums);
+    uint8_t sc[8];
+    const __m128i min_products = Q4KScalesAndMinProducts(wb[b], xb[b], sc);
     __m256i sumi = _mm256_setzero_si256();
     for (int k = 0; k < 4; ++k) {
       const __m256i q4 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[b].qs + 32 * k));
@@ -144,9 +137,7 @@ float DotQ4_K(int64_t n, const void* w, const void* x) {
     acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(sumi), acc);
     acc_mins = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(min_products), acc_mins);
   }
-  acc_mins = _mm_add_ps(acc_mins, _mm_movehl_ps(acc_mins, acc_mins));
-  acc_mins = _mm_add_ss(acc_mins, _mm_movehdup_ps(acc_mins));
-  return HorizontalSum(acc) - _mm_cvtss_f32(acc_mins);
+  return HorizontalSum(acc) - HorizontalSum128(acc_mins);
 }
 
 float DotQ6_K(int64_t n, const void* w, const void* x) {

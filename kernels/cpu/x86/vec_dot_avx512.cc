@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "kernels/cpu/vec_dot.h"
+#include "kernels/cpu/x86/q4k_common.h"
 #include "kernels/quant/fp16.h"
 #include "kernels/quant/k_scales.h"
 
@@ -51,14 +52,8 @@ float DotQ4_K(int64_t n, const void* w, const void* x) {
   __m512 acc = _mm512_setzero_ps();
   __m128 acc_mins = _mm_setzero_ps();
   for (int64_t b = 0; b < n / 256; ++b) {
-    uint8_t sc[8], mn[8];
-    quant::UnpackScalesMinsK4(wb[b].scales, sc, mn);
-    const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[b].bsums));
-    const __m128i sub_sums = _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256(bsums, 1));
-    uint64_t mins8;
-    std::memcpy(&mins8, mn, 8);
-    const __m128i mins = _mm_cvtepu8_epi16(_mm_cvtsi64_si128(static_cast<int64_t>(mins8)));
-    const __m128i min_products = _mm_madd_epi16(mins, sub_sums);
+    uint8_t sc[8];
+    const __m128i min_products = Q4KScalesAndMinProducts(wb[b], xb[b], sc);
     // Per 64 values: one vpdpbusd; lanes 0-7 are sub-block 2k, 8-15 2k+1.
     __m512i sumi = _mm512_setzero_si512();
     for (int k = 0; k < 4; ++k) {
@@ -75,9 +70,7 @@ float DotQ4_K(int64_t n, const void* w, const void* x) {
     acc = _mm512_fmadd_ps(_mm512_set1_ps(d), _mm512_cvtepi32_ps(sumi), acc);
     acc_mins = _mm_fmadd_ps(_mm_set1_ps(dmin), _mm_cvtepi32_ps(min_products), acc_mins);
   }
-  acc_mins = _mm_add_ps(acc_mins, _mm_movehl_ps(acc_mins, acc_mins));
-  acc_mins = _mm_add_ss(acc_mins, _mm_movehdup_ps(acc_mins));
-  return _mm512_reduce_add_ps(acc) - _mm_cvtss_f32(acc_mins);
+  return _mm512_reduce_add_ps(acc) - HorizontalSum128(acc_mins);
 }
 
 
