@@ -152,7 +152,7 @@ Status CpuExecutor::AttendOne(uint32_t il, const float* q, uint32_t pos, float* 
   const uint32_t H = c_.n_head, nope = c_.qk_nope_dim, rope = c_.qk_rope_dim, lora = c_.kv_lora_rank;
   const uint32_t head_k = nope + rope, vdim = c_.v_head_dim;
   const float scale = c_.KqScale();
-  if (!l.k_b || !l.v_b || std::getenv("KT_DEBUG_REF_MLA")) {
+  if (!l.k_b || !l.v_b) {
     // Legacy attn_kv_b needs a transposed product; the reference code does it.
     const reference::MlaHeads heads(c_, l);
     std::vector<uint32_t> keys(pos + 1);
