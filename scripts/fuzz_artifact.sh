@@ -48,6 +48,8 @@ echo "[fuzz] building the seed writer"
   "$SRC/compiler/artifact/sample_artifact.cc" "$SRC/compiler/artifact/sample_artifact_main.cc" \
   -o "$OUT/kt_artifact_sample"
 "$OUT/kt_artifact_sample" "$OUT/corpus/sample_small.kta" --small
+# Inputs that once broke the loader stay in the corpus, so every run replays them.
+cp "$SRC"/test/data/fuzz/artifact/*.kta "$OUT/corpus/" 2>/dev/null || true
 echo "[fuzz] seed corpus: $(ls "$OUT/corpus" | wc -l) files; running for ${SECONDS_TO_RUN}s"
 
 cd "$OUT"

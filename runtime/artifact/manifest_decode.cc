@@ -1,3 +1,4 @@
+#include <cstring>
 #include <limits>
 
 #include "runtime/artifact/manifest_codec.h"
@@ -56,10 +57,16 @@ std::vector<std::string> Strings(const flatbuffers::Vector<flatbuffers::Offset<f
   return out;
 }
 
+// The FlatBuffers verifier checks only the 4-byte alignment of a vector's
+// length, so the elements of a vector of 8-byte scalars in a hostile file may
+// be misaligned: copy the bytes instead of loading elements (little-endian
+// hosts only, like the rest of the format).
 template <typename T>
 std::vector<T> Scalars(const flatbuffers::Vector<T>* v) {
   if (!v || !Charge(uint64_t{v->size()} * sizeof(T))) return {};
-  return std::vector<T>(v->begin(), v->end());
+  std::vector<T> out(v->size());
+  if (!out.empty()) std::memcpy(out.data(), v->Data(), out.size() * sizeof(T));
+  return out;
 }
 
 Hyperparameters DecodeHparams(const fb::Hyperparameters& h) {
