@@ -50,18 +50,5 @@ echo "[fuzz] building the seed writer"
 "$OUT/kt_artifact_sample" "$OUT/corpus/sample_small.kta" --small
 # Inputs that once broke the loader stay in the corpus, so every run replays them.
 cp "$SRC"/test/data/fuzz/artifact/*.kta "$OUT/corpus/" 2>/dev/null || true
-echo "[fuzz] seed corpus: $(ls "$OUT/corpus" | wc -l) files; running for ${SECONDS_TO_RUN}s"
-
-cd "$OUT"
-set +e
-ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-  ./artifact_loader_fuzz corpus -max_total_time="$SECONDS_TO_RUN" -max_len=65536 -timeout=10 \
-  -rss_limit_mb=2048 -artifact_prefix="$OUT/crashes/" -print_final_stats=1 2>&1 | tee "$OUT/fuzz.log" | \
-  grep -E "^#[0-9]+[[:space:]]+(INITED|DONE)|ERROR|SUMMARY|stat::|runtime error"
-rc=${PIPESTATUS[0]}
-set -e
-if [ "$rc" -ne 0 ]; then
-  echo "[fuzz] FAILED (exit $rc); see $OUT/fuzz.log and $OUT/crashes/"
-  exit 1
-fi
-echo "[fuzz] no crashes in ${SECONDS_TO_RUN}s"
+source "$SRC/scripts/fuzz_run.sh"
+kt_fuzz_run artifact_loader_fuzz "$OUT" "$SECONDS_TO_RUN"

@@ -85,19 +85,7 @@ class CpuExecutor : public Executor {
   const char* name() const override { return "cpu"; }
   void Truncate(uint32_t pos) override { cache_.Truncate(pos); }
 
-  uint64_t DecodeBytesPerToken() const override {
-    uint64_t bytes = w_.output.n_bytes + w_.token_embd.n_bytes / std::max<uint64_t>(1, w_.token_embd.ne[1]);
-    for (uint32_t il = 0; il < c_.n_layer; ++il) {
-      const model::LayerWeights& l = w_.layers[il];
-      for (const auto* v : {&l.q_a, &l.q_b, &l.q, &l.kv_b, &l.k_b, &l.v_b, &l.ffn_gate, &l.ffn_up,
-                            &l.ffn_down, &l.gate_inp, &l.gate_shexp, &l.up_shexp, &l.down_shexp})
-        if (*v) bytes += (*v)->n_bytes;
-      bytes += l.kv_a_mqa.n_bytes + l.wo.n_bytes;
-      for (const auto* v : {&l.gate_exps, &l.up_exps, &l.down_exps})
-        if (*v) bytes += (*v)->n_bytes / c_.n_expert * c_.n_expert_used;
-    }
-    return bytes;
-  }
+  uint64_t DecodeBytesPerToken() const override { return model::DecodeWeightBytes(c_, w_); }
 
   Status Forward(std::span<const int32_t> tokens, std::span<const uint32_t> positions, bool all_logits,
                  std::vector<float>* logits) override;

@@ -5,6 +5,7 @@
 #include "runtime/engine/cpu_executor.h"
 #include "runtime/engine/executor.h"
 #include "runtime/kv/mla_kv_cache.h"
+#include "runtime/model/deepseek_weights.h"
 #include "runtime/reference/forward.h"
 
 namespace kt::engine {
@@ -41,10 +42,11 @@ StatusOr<std::unique_ptr<Executor>> CreateExecutor(const model::DeepseekConfig& 
                                                    const ExecutorOptions& options) {
   if (options.kind == ExecutorKind::kCpu) return CreateCpuExecutor(config, weights, options);
   KT_ASSIGN_OR_RETURN(reference::ReferenceModel model, reference::ReferenceModel::Create(config, weights));
+  KT_ASSIGN_OR_RETURN(model::DeepseekWeights bound, model::BindDeepseekWeights(config, weights));
   const uint32_t context = options.context ? options.context : config.context_length;
   KT_ASSIGN_OR_RETURN(kv::MlaKvCache cache,
                       kv::MlaKvCache::Create(config.n_layer, context, config.kv_lora_rank, config.qk_rope_dim));
-  return std::unique_ptr<Executor>(new ReferenceExecutor(std::move(model), std::move(cache), 0));
+  return std::unique_ptr<Executor>(new ReferenceExecutor(std::move(model), std::move(cache), model::DecodeWeightBytes(config, bound)));
 }
 
 }  // namespace kt::engine

@@ -1,5 +1,7 @@
 #include "runtime/model/deepseek_weights.h"
 
+#include <algorithm>
+
 #include <string>
 
 namespace kt::model {
@@ -119,6 +121,20 @@ StatusOr<DeepseekWeights> BindDeepseekWeights(const DeepseekConfig& c, const Wei
     }
   }
   return w;
+}
+
+uint64_t DecodeWeightBytes(const DeepseekConfig& c, const DeepseekWeights& w) {
+  uint64_t bytes = w.output.n_bytes + w.token_embd.n_bytes / std::max<uint64_t>(1, w.token_embd.ne[1]);
+  for (uint32_t il = 0; il < c.n_layer; ++il) {
+    const LayerWeights& l = w.layers[il];
+    for (const auto* v : {&l.q_a, &l.q_b, &l.q, &l.kv_b, &l.k_b, &l.v_b, &l.ffn_gate, &l.ffn_up, &l.ffn_down,
+                          &l.gate_inp, &l.gate_shexp, &l.up_shexp, &l.down_shexp})
+      if (*v) bytes += (*v)->n_bytes;
+    bytes += l.kv_a_mqa.n_bytes + l.wo.n_bytes;
+    for (const auto* v : {&l.gate_exps, &l.up_exps, &l.down_exps})
+      if (*v) bytes += (*v)->n_bytes / c.n_expert * c.n_expert_used;
+  }
+  return bytes;
 }
 
 }  // namespace kt::model

@@ -42,4 +42,9 @@ struct DeepseekWeights {
 // `config.has_score_bias` must agree with the presence of exp_probs_b.
 StatusOr<DeepseekWeights> BindDeepseekWeights(const DeepseekConfig& config, const WeightTable& table);
 
+// Bytes of matrix weights one decode step reads: every dense matrix, one row
+// of the embedding, and n_expert_used / n_expert of each routed-expert tensor
+// (norm vectors are left out). The numerator of decode bandwidth figures.
+uint64_t DecodeWeightBytes(const DeepseekConfig& config, const DeepseekWeights& weights);
+
 }  // namespace kt::model
