@@ -1,5 +1,7 @@
 #include "tools/ktc/analysis_args.h"
 
+#include <cstdio>
+
 namespace kt::ktc {
 
 void AnalysisArgs::Register(tools::ArgParser& args) {
@@ -29,6 +31,25 @@ Status AnalysisArgs::Resolve(const tools::ArgParser& args, pipeline::AnalysisOpt
   bw->dram_gbps = dram_gbps;
   bw->hbm_gbps = hbm_gbps;
   return Status::Ok();
+}
+
+std::optional<int> AnalysisArgs::ParseAndResolve(tools::ArgParser& args, int argc, char** argv,
+                                                 const char* command, const char* about, const char* examples,
+                                                 pipeline::AnalysisOptions* options, pipeline::Bandwidths* bw) const {
+  Status parsed = args.Parse(argc, argv);
+  if (args.help_requested()) {
+    std::printf("%s\n%s%s", args.Usage().c_str(), about, examples);
+    return 0;
+  }
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "%s\n", parsed.message().c_str());
+    return 2;
+  }
+  if (Status s = Resolve(args, options, bw); !s.ok()) {
+    std::fprintf(stderr, "%s: %s\n", command, s.message().c_str());
+    return 2;
+  }
+  return std::nullopt;
 }
 
 }  // namespace kt::ktc

@@ -44,21 +44,11 @@ int RunCompile(int argc, char** argv) {
   args.AddString("--cpu", &cpu, "ISA", "native (default), generic, avx2, avx512 or amx");
   args.AddString("--emit", &emit, "WHAT", "mlir or mlir-after=import|annotate-costs|place-ops: print MLIR instead");
   args.AddFlag("--quiet", &quiet, "no progress or summary on stderr");
-  Status parsed = args.Parse(argc, argv);
-  if (args.help_requested()) {
-    std::printf("%s\n%s%s", args.Usage().c_str(), kAbout, kExamples);
-    return 0;
-  }
-  if (!parsed.ok()) {
-    std::fprintf(stderr, "%s\n", parsed.message().c_str());
-    return 2;
-  }
   pipeline::AnalysisOptions options;
   pipeline::Bandwidths bw;
-  if (Status s = common.Resolve(args, &options, &bw); !s.ok()) {
-    std::fprintf(stderr, "ktc compile: %s\n", s.message().c_str());
-    return 2;
-  }
+  if (std::optional<int> exit_code =
+          common.ParseAndResolve(args, argc, argv, "ktc compile", kAbout, kExamples, &options, &bw))
+    return *exit_code;
   if (!emit.empty()) {
     const std::string prefix = "mlir-after=";
     options.emit_mlir = true;

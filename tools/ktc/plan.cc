@@ -47,21 +47,11 @@ int RunPlan(int argc, char** argv) {
   bool json = false;
   common.Register(args);
   args.AddFlag("--json", &json, "machine-readable output");
-  Status parsed = args.Parse(argc, argv);
-  if (args.help_requested()) {
-    std::printf("%s\n%s%s", args.Usage().c_str(), kAbout, kExamples);
-    return 0;
-  }
-  if (!parsed.ok()) {
-    std::fprintf(stderr, "%s\n", parsed.message().c_str());
-    return 2;
-  }
   pipeline::AnalysisOptions options;
   pipeline::Bandwidths bw;
-  if (Status s = common.Resolve(args, &options, &bw); !s.ok()) {
-    std::fprintf(stderr, "ktc plan: %s\n", s.message().c_str());
-    return 2;
-  }
+  if (std::optional<int> exit_code =
+          common.ParseAndResolve(args, argc, argv, "ktc plan", kAbout, kExamples, &options, &bw))
+    return *exit_code;
   StatusOr<gguf::GgufFile> file = gguf::GgufFile::Open(common.model);
   if (!file.ok()) {
     std::fprintf(stderr, "ktc plan: %s\n", file.status().message().c_str());
