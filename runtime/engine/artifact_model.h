@@ -20,8 +20,9 @@ StatusOr<model::DeepseekConfig> ConfigFromManifest(const artifact::Manifest& man
 
 tokenizer::TokenizerSpec TokenizerSpecFromManifest(const artifact::Manifest& manifest);
 
-// A WeightTable whose views point into the artifact's mapping. Only tensors
-// in the plain GGUF block layout are exposed; others are an error when bound.
+// A WeightTable whose views point into the artifact's mapping: GGUF blocks,
+// or Q4_K repacked eight rows at a time (WeightView::layout_rows); any other
+// layout is an error naming the tensor.
 class ArtifactWeightTable : public model::WeightTable {
  public:
   static StatusOr<ArtifactWeightTable> Create(const artifact::Artifact& artifact);
