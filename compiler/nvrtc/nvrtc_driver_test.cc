@@ -15,7 +15,7 @@ namespace {
 const std::vector<std::string> kHeaders = {
     "kernels/cuda/common.cuh", "kernels/cuda/mma.cuh",         "kernels/cuda/gemv_quant.cuh",
     "kernels/cuda/ops.cuh",    "kernels/cuda/mla_decode.cuh", "kernels/cuda/gemm_prefill.cuh",
-    "kernels/cuda/gemv_tc.cuh", "kernels/cuda/mla_prefill.cuh"};
+    "kernels/cuda/gemv_tc.cuh", "kernels/cuda/mla_prefill.cuh", "kernels/cuda/gemv_i8.cuh"};
 
 class NvrtcDriverTest : public ::testing::Test {
  protected:
@@ -32,12 +32,15 @@ class NvrtcDriverTest : public ::testing::Test {
         "#include \"kernels/cuda/gemm_prefill.cuh\"\n"
         "#include \"kernels/cuda/gemv_tc.cuh\"\n"
         "#include \"kernels/cuda/mla_prefill.cuh\"\n"
+        "#include \"kernels/cuda/gemv_i8.cuh\"\n"
         "extern \"C\" __global__ void kt_probe(float* y) { y[0] = KT_PROBE_VALUE; }\n";
     req_.defines = {"KT_PROBE_VALUE=7.5f"};
     req_.name_expressions = {"&kt_cuda::GemvKernel<12, 1, 4>", "&kt_cuda::GemvKernel<8, 1, 4>",
                              "&kt_cuda::GemvTcKernel<12>",    "&kt_cuda::GemvTcKernel<8>",
                              "&kt_cuda::GemmKernel<12>",      "&kt_cuda::MlaDecodeKernel",
-                             "&kt_cuda::RmsNormKernel",       "&kt_cuda::MlaPrefillKernel"};
+                             "&kt_cuda::RmsNormKernel",       "&kt_cuda::MlaPrefillKernel",
+                             "&kt_cuda::GemvI8Q4KKernel<1, 2, 3>", "&kt_cuda::GemvI8Q80Kernel<1, 1, 2>",
+                             "&kt_cuda::QuantizeX2Kernel"};
     req_.cache_dir = dir_.string();
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -58,6 +61,8 @@ TEST_F(NvrtcDriverTest, CompilesKernelsToCubinAndPtxThenHitsCache) {
     EXPECT_NE(first->ptx.find(mangled), std::string::npos) << expr << " -> " << mangled;
   }
   EXPECT_NE(first->ptx.find("mma.sync.aligned.m16n8k16"), std::string::npos);
+  EXPECT_NE(first->ptx.find("dp4a.s32.s32"), std::string::npos);
+  EXPECT_NE(first->ptx.find("griddepcontrol.wait"), std::string::npos);
 
   auto second = Compile(req_);
   ASSERT_TRUE(second.ok()) << second.status().ToString();

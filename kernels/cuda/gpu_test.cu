@@ -275,6 +275,68 @@ void TestGemvTc() {
   }
 }
 
+void TestGemvI8() {
+  std::printf("== GEMV with int8 activations in two levels (Q4_K, Q8_0; dp4a)\n");
+  struct Shape { int k, n; const char* what; };
+  const Shape shapes[] = {{2048, 3072, "V2-Lite q"}, {2048, 576, "V2-Lite kv_a"}, {7168, 2048, "V3 shexp gate"},
+                          {2048, 7168, "V3 shexp down"}, {1536, 24576, "V3 q_b"}, {7168, 18432, "V3 dense up"},
+                          {768, 1001, "odd"}, {256, 5, "tiny odd"}, {800, 37, "Q8_0 rows not 4-byte aligned"},
+                          {32, 3, "one Q8_0 block"}};
+  Rng rng(12);
+  Dev<uint8_t> ws(kt_cuda::GemvI8WorkspaceBytes(18432));
+  for (const Shape& s : shapes) {
+    for (int type : {12, 8}) {
+      const long long rb = kt_cuda::RowBytes(type, s.k);
+      if (rb == 0) continue;
+      auto w = RandomWeights(type, s.k, s.n, rng);
+      auto wf = Dequant(type, w, s.k, s.n);
+      // Q8_0 rows start at any even address: test a 2-byte offset too (the
+      // last block of the buffer then ends exactly at the allocation's end).
+      for (int shift : {0, 2}) {
+        if (shift && type != 8) continue;
+        Dev<uint8_t> dw(w.size() + shift);
+        std::vector<uint8_t> up(shift, 0);
+        up.insert(up.end(), w.begin(), w.end());
+        dw.Up(up);
+        for (int ntok : {1, 2, 3, 8, 13, 16}) {
+          if (s.k * static_cast<long long>(s.n) > 40000000 && ntok > 2) continue;
+          if (shift && ntok > 3) continue;
+          auto x = RandomVec(static_cast<size_t>(ntok) * s.k, rng);
+          Dev<float> dx(x.size()), dy(static_cast<size_t>(ntok) * s.n);
+          dx.Up(x);
+          auto ref = RefGemv(wf, s.k, s.n, x, ntok);
+          for (int rpw : {0, 1, 2}) {
+            if (rpw && ntok > 2) continue;
+            dy.Poison();
+            CK(kt_cuda::GemvI8(type, dw.p + shift, rb, s.k, s.n, dx.p, s.k, ntok, dy.p, s.n, ws.p, 0, rpw));
+            CK(cudaDeviceSynchronize());
+            Report(Fmt("gemv-i8 %-4s %5d->%-5d ntok %2d rpw %d%s (%s)", TypeName(type), s.k, s.n, ntok, rpw,
+                       shift ? " +2B" : "", s.what),
+                   RelErr(dy.Down(), ref), 1e-3);
+          }
+        }
+      }
+    }
+  }
+  {  // a NaN in x must reach y, not vanish in the quantiser's max
+    const int k = 512, n = 64, type = 12;
+    auto w = RandomWeights(type, k, n, rng);
+    auto x = RandomVec(k, rng);
+    x[100] = NAN;
+    Dev<uint8_t> dw(w.size());
+    Dev<float> dx(x.size()), dy(n);
+    dw.Up(w);
+    dx.Up(x);
+    dy.Poison();
+    CK(kt_cuda::GemvI8(type, dw.p, kt_cuda::RowBytes(type, k), k, n, dx.p, k, 1, dy.p, n, ws.p, 0));
+    CK(cudaDeviceSynchronize());
+    auto y = dy.Down();
+    int nan_rows = 0;
+    for (float v : y) nan_rows += std::isnan(v) ? 1 : 0;
+    Report("gemv-i8 NaN in x gives NaN in every row (rows without NaN)", static_cast<double>(n - nan_rows), 0.0);
+  }
+}
+
 void TestOps() {
   std::printf("== RMSNorm, RoPE, SiLU-gated FFN, add, router, argmax\n");
   Rng rng(2);
@@ -640,10 +702,16 @@ void BenchCeilings(cublasHandle_t h) {
 }
 
 void BenchGemv(cublasHandle_t h, bool quick) {
+  // KT_BENCH_GEMV=new: only cuBLAS, the tensor-core and the int8 GEMV;
+  // KT_BENCH_SHAPE=KxN: one shape.
+  const char* which = std::getenv("KT_BENCH_GEMV");
+  const bool gemv_new_only = which && std::strcmp(which, "new") == 0;
   struct Shape { int k, n; };
   const Shape shapes[] = {{7168, 2048}, {2048, 7168}, {7168, 18432}, {1536, 24576}};
   Rng rng(5);
+  const char* shape_only = std::getenv("KT_BENCH_SHAPE");  // e.g. 7168x18432
   for (const Shape& s : shapes) {
+    if (shape_only && Fmt("%dx%d", s.k, s.n) != shape_only) continue;
     // cuBLAS peer: bf16 weights (what a dequantise-then-GEMV path reads).
     const size_t wbf = static_cast<size_t>(s.k) * s.n * 2;
     const int ncopy_bf = static_cast<int>(std::max<size_t>(2, (400ull << 20) / wbf + 1));
@@ -684,6 +752,27 @@ void BenchGemv(cublasHandle_t h, bool quick) {
                           bytes / us / 1e3 / g_bw, peer, peer / us, "GB/s"});
         for (auto* p : dws) delete p;
       }
+      for (int type : {12, 8}) {  // int8-activation dp4a GEMV
+        const long long rb = kt_cuda::RowBytes(type, s.k);
+        const size_t wq = static_cast<size_t>(rb) * s.n;
+        const int ncopy = static_cast<int>(std::max<size_t>(2, (400ull << 20) / wq + 1));
+        auto w = RandomWeights(type, s.k, s.n, rng);
+        std::vector<Dev<uint8_t>*> dws;
+        for (int i = 0; i < ncopy; ++i) { dws.push_back(new Dev<uint8_t>(w.size())); dws.back()->Up(w); }
+        Dev<uint8_t> ws(kt_cuda::GemvI8WorkspaceBytes(s.k));
+        for (int rpw : {0, 1, 2}) {
+          if (rpw && ntok != 1) continue;
+          const double us = TimeGraph([&](cudaStream_t st, int i) {
+            CK(kt_cuda::GemvI8(type, dws[i % ncopy]->p, rb, s.k, s.n, x.p, s.k, ntok, y.p, s.n, ws.p, st, rpw));
+          }, 40);
+          const double bytes = static_cast<double>(wq) + ntok * 4.0 * (s.k + s.n);
+          g_rows.push_back({Fmt("kt %s GEMV-I8 %d->%d ntok %d%s", TypeName(type), s.k, s.n, ntok,
+                                rpw ? Fmt(" rpw %d", rpw).c_str() : ""),
+                            us, bytes / us / 1e3, bytes / us / 1e3 / g_bw, peer, peer / us, "GB/s"});
+        }
+        for (auto* p : dws) delete p;
+      }
+      if (gemv_new_only) continue;
       for (int type : {12, 8, 14, 13, 30}) {
         if (ntok != 1 && type != 12 && type != 8) continue;
         if (quick && type != 12 && type != 8) continue;
@@ -831,12 +920,16 @@ int main(int argc, char** argv) {
   std::printf("device: %s, %d SMs, %.0f MB L2, cc %d.%d\n", prop.name, prop.multiProcessorCount, prop.l2CacheSize / 1e6,
               prop.major, prop.minor);
   if (test) {
-    TestGemv(quick);
-    TestGemvTc();
-    TestOps();
-    TestMla(quick);
-    TestMlaPrefill();
-    TestPrefill();
+    // KT_TEST_ONLY=gemv|gemv-tc|gemv-i8|ops|mla|mla-prefill|gemm runs one group.
+    const char* only = std::getenv("KT_TEST_ONLY");
+    auto want = [&](const char* g) { return !only || std::strcmp(only, g) == 0; };
+    if (want("gemv")) TestGemv(quick);
+    if (want("gemv-tc")) TestGemvTc();
+    if (want("gemv-i8")) TestGemvI8();
+    if (want("ops")) TestOps();
+    if (want("mla")) TestMla(quick);
+    if (want("mla-prefill")) TestMlaPrefill();
+    if (want("gemm")) TestPrefill();
     std::printf("checks: %d passed, %d failed\n", g_pass, g_fail);
     for (auto& n : g_fail_names) std::printf("  FAILED: %s\n", n.c_str());
   }

@@ -2,6 +2,7 @@
 // headers with shapes fixed at model compile time).
 #include <cmath>
 
+#include "kernels/cuda/gemv_i8.cuh"
 #include "kernels/cuda/gemv_quant.cuh"
 #include "kernels/cuda/gemv_tc.cuh"
 #include "kernels/cuda/kt_cuda.h"
@@ -146,6 +147,109 @@ cudaError_t GemvTc(int type, const void* w, long long row_bytes, int k, int n, c
     if (e != cudaSuccess) return e;
     e = type == kQ4_K ? LaunchTc<kQ4_K>(w, row_bytes, k, n, xh, xl, xs, nt, y + t0 * ldy, ldy, split, s)
                       : LaunchTc<kQ8_0>(w, row_bytes, k, n, xh, xl, xs, nt, y + t0 * ldy, ldy, split, s);
+    if (e != cudaSuccess) return e;
+  }
+  return cudaSuccess;
+}
+
+bool GemvI8Supports(int type) { return type == kQ4_K || type == kQ8_0; }
+
+namespace {
+long long I8Stride(int k) { return (k + 2047LL) / 2048 * 2048; }
+}  // namespace
+
+size_t GemvI8WorkspaceBytes(int k) {
+  if (k <= 0 || k % 32) return 0;
+  return static_cast<size_t>(I8Stride(k)) * 8 * 2 + static_cast<size_t>(k / 32) * 8 * sizeof(float2);
+}
+
+namespace {
+
+bool PdlAvailable() {
+  static int major = -1;
+  if (major < 0) {
+    int dev = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess)
+      major = 0;
+  }
+  return major >= 9;
+}
+
+// Launch that may overlap the tail of the previous kernel in the stream; the
+// kernel calls griddepcontrol.wait before it reads what that kernel wrote.
+template <typename... Params, typename... Args>
+cudaError_t LaunchOverlapped(void (*kernel)(Params...), dim3 grid, dim3 block, cudaStream_t s, Args... args) {
+  cudaLaunchConfig_t cfg = {};
+  cfg.gridDim = grid;
+  cfg.blockDim = block;
+  cfg.dynamicSmemBytes = 0;
+  cfg.stream = s;
+  cudaLaunchAttribute attr[1];
+  attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attr[0].val.programmaticStreamSerializationAllowed = 1;
+  cfg.attrs = attr;
+  cfg.numAttrs = PdlAvailable() ? 1 : 0;
+  return cudaLaunchKernelEx(&cfg, kernel, static_cast<Params>(args)...);
+}
+
+template <int NT, int R, int S>
+cudaError_t LaunchI8(int type, const u8* w, long long rb, int k, int n, const I8Act& xa, float* y, long long ldy,
+                     cudaStream_t s) {
+  const dim3 grid((n + R * kI8Warps - 1) / (R * kI8Warps)), block(kI8Warps * 32);
+  if (type == kQ4_K) return LaunchOverlapped(GemvI8Q4KKernel<NT, R, S>, grid, block, s, w, rb, k, n, xa, y, ldy);
+  return LaunchOverlapped(GemvI8Q80Kernel<NT, R, 2>, grid, block, s, w, rb, k, n, xa, y, ldy);
+}
+
+}  // namespace
+
+cudaError_t GemvI8(int type, const void* w, long long row_bytes, int k, int n, const float* x, long long ldx,
+                   int ntok, float* y, long long ldy, void* workspace, cudaStream_t s, int rpw) {
+  if (!GemvI8Supports(type) || k <= 0 || n <= 0 || ntok <= 0 || !w || !x || !y || !workspace ||
+      RowBytes(type, k) == 0 || row_bytes < RowBytes(type, k) || (reinterpret_cast<size_t>(workspace) & 15) ||
+      (rpw != 0 && rpw != 1 && rpw != 2))
+    return cudaErrorInvalidValue;
+  if (type == kQ4_K && ((row_bytes & 15) || (reinterpret_cast<size_t>(w) & 15))) return cudaErrorInvalidValue;
+  if (type == kQ8_0 && ((row_bytes & 1) || (reinterpret_cast<size_t>(w) & 1))) return cudaErrorInvalidValue;
+  const long long kp = I8Stride(k);
+  i8* hi = static_cast<i8*>(workspace);
+  i8* lo = hi + kp * 8;
+  float2* ds = reinterpret_cast<float2*>(lo + kp * 8);
+  const I8Act xa{hi, lo, ds, kp};
+  const int lane_vals = type == kQ4_K ? 64 : 32;
+  const u8* wb = static_cast<const u8*>(w);
+  // Q4_K steps are 8 super-blocks (2048 values): rows of several steps get
+  // a 3-stage pipeline (S = 3), single-step rows need none (S = 1). Q8_0
+  // steps are 32 blocks (1024 values) and load two steps at a time.
+  const bool long_rows = k > 2048;
+  for (int t0 = 0; t0 < ntok; t0 += 8) {
+    const int nt = ntok - t0 < 8 ? ntok - t0 : 8;
+    const long long warps = static_cast<long long>(nt) * (k / 32);
+    cudaError_t e = LaunchOverlapped(QuantizeX2Kernel, dim3(static_cast<unsigned>((warps * 32 + 255) / 256)), dim3(256),
+                                     s, x + t0 * ldx, ldx, nt, k, lane_vals, kp, hi, lo, ds);
+    if (e != cudaSuccess) return e;
+    float* yt = y + t0 * ldy;
+    const int r = rpw ? rpw : (type == kQ8_0 && nt == 1 && long_rows ? 1 : 2);
+#define KT_I8_CASE(NT)                                                                 \
+  e = long_rows ? LaunchI8<NT, 2, 3>(type, wb, row_bytes, k, n, xa, yt, ldy, s)         \
+                : LaunchI8<NT, 2, 1>(type, wb, row_bytes, k, n, xa, yt, ldy, s);        \
+  break;
+    switch (nt) {
+      case 1:
+        if (r == 1) {
+          e = long_rows ? LaunchI8<1, 1, 3>(type, wb, row_bytes, k, n, xa, yt, ldy, s)
+                        : LaunchI8<1, 1, 1>(type, wb, row_bytes, k, n, xa, yt, ldy, s);
+          break;
+        }
+        KT_I8_CASE(1)
+      case 2: KT_I8_CASE(2)
+      case 3: KT_I8_CASE(3)
+      case 4: KT_I8_CASE(4)
+      case 5: KT_I8_CASE(5)
+      case 6: KT_I8_CASE(6)
+      case 7: KT_I8_CASE(7)
+      default: KT_I8_CASE(8)
+    }
+#undef KT_I8_CASE
     if (e != cudaSuccess) return e;
   }
   return cudaSuccess;

@@ -30,6 +30,19 @@ size_t GemvTcWorkspaceBytes(int k);
 cudaError_t GemvTc(int type, const void* w, long long row_bytes, int k, int n, const float* x, long long ldx,
                    int ntok, float* y, long long ldy, void* workspace, cudaStream_t stream);
 
+// Integer decode GEMV for Q4_K and Q8_0 (gemv_i8.cuh): same contract as Gemv
+// for one matrix; x is first quantised into two int8 levels (error < 2e-5 of
+// each 32-value block's largest |x|), then dp4a. `workspace` holds
+// GemvI8WorkspaceBytes(k) bytes, 16-byte aligned. On sm_90+ the GEMV is
+// launched with programmatic dependent launch, so it streams its weights
+// while the quantiser runs. `rows_per_warp` (1 or 2; 0 = default) is a tuning
+// knob the benchmark sweeps. K % 256 == 0 with 16-byte aligned rows (Q4_K);
+// K % 32 == 0 (Q8_0).
+bool GemvI8Supports(int type);
+size_t GemvI8WorkspaceBytes(int k);
+cudaError_t GemvI8(int type, const void* w, long long row_bytes, int k, int n, const float* x, long long ldx,
+                   int ntok, float* y, long long ldy, void* workspace, cudaStream_t stream, int rows_per_warp = 0);
+
 // Copy kernel used by the benchmark to measure the bandwidth ceiling.
 cudaError_t CopyKernel(const void* src, void* dst, size_t bytes, cudaStream_t stream);
 

@@ -1,0 +1,332 @@
+// Decode GEMV for Q4_K and Q8_0 weights with integer dot products (dp4a),
+// 1..8 tokens per launch, with f32-class accuracy.
+//
+// Why: at batch 1 a GEMV must turn each weight byte into a product in very
+// few instructions or it cannot keep up with HBM. Tensor cores waste 7/8 of
+// an m16n8k16 on one token, and float decoding costs ~10 instructions per
+// weight. dp4a multiplies four int8 pairs in one instruction, so the quants
+// are used as they are stored (Q4_K: a nibble mask; Q8_0: the bytes).
+//
+// Accuracy: x is quantised per 32 values in two int8 levels,
+//   x ~= d * (hi + lo / 254),  d = max|x| / 127,
+// so the error is below d / 508 (about 1.5e-5 of the block's largest value),
+// far inside the f32 tolerance of 1e-3; llama.cpp's single level (q8_1)
+// would be ~4e-3. Each level gets its own dp4a chain; the integer sums are
+// small enough (< 2^22) to start from the float 1.5 * 2^23 and be read back
+// as floats without an I2F (a quarter-rate instruction).
+//
+// Work split: a warp owns R rows and walks K in steps; the 32 lanes of a
+// step cover 8 Q4_K super-blocks (4 lanes each, 32 qs bytes = two 32-value
+// sub-blocks per lane) or 32 Q8_0 blocks (one per lane). Weights are loaded
+// before the kernel waits for x: with programmatic dependent launch (PDL)
+// the weight stream starts while the kernel that produces x (the quantiser,
+// or in a model the op before) is still running, and the quantiser itself
+// starts while the previous GEMV drains.
+#pragma once
+
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/mma.cuh"
+
+namespace kt_cuda {
+
+constexpr int kI8Warps = 4;             // warps per block
+constexpr int kI8Magic = 0x4B400000;    // float 1.5 * 2^23; ints added to it stay exact below 2^22
+constexpr float kI8MagicF = 12582912.0f;
+
+// PDL (sm_90+): wait for the grid this one depends on / let dependents start.
+KT_CUDA_FORCEINLINE void GridDependencyWait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+KT_CUDA_FORCEINLINE void GridDependentsLaunch() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+
+KT_CUDA_FORCEINLINE int Dp4a(u32 a, u32 b, int c) {
+  return __dp4a(static_cast<int>(a), static_cast<int>(b), c);
+}
+// hi + lo / 254 from two magic-started dp4a sums.
+KT_CUDA_FORCEINLINE float TwoLevel(int hi, int lo) {
+  return fmaf(__int_as_float(lo) - kI8MagicF, 1.0f / 254.0f, __int_as_float(hi) - kI8MagicF);
+}
+
+// Activation layout in the workspace (GemvI8WorkspaceBytes): per token t < 8,
+// hi[t][Kp] and lo[t][Kp] int8 (Kp = K rounded up to 2048), then
+// ds[t][K/32] = (d, exact sum of the 32 x). hi/lo are permuted so that the
+// GEMV's loads are coalesced: a GEMV lane reads `lane_vals` consecutive
+// values of each 32 * lane_vals step, 16 at a time, and the 32 lanes' pieces
+// i (i = 0 .. lane_vals / 16 - 1) are stored next to each other:
+//   v = 32 * lane_vals * s + lane_vals * L + 16 * i + e  ->  32 * lane_vals * s + 512 * i + 16 * L + e.
+struct I8Act {
+  const i8* hi;
+  const i8* lo;
+  const float2* ds;
+  long long kp;  // per-token stride of hi and lo
+};
+
+KT_CUDA_FORCEINLINE long long I8Pos(int v, int lane_vals) {
+  const int step = 32 * lane_vals, s = v / step, r = v - s * step;
+  const int L = r / lane_vals, rr = r - L * lane_vals;
+  return static_cast<long long>(s) * step + 512 * (rr >> 4) + 16 * L + (rr & 15);
+}
+
+// One warp per 32 values of one token. NaN in x makes d NaN (fmaxf would
+// drop it), so it reaches y instead of vanishing.
+__global__ void __launch_bounds__(256) QuantizeX2Kernel(const float* __restrict__ x, long long ldx, int ntok, int K,
+                                                        int lane_vals, long long kp, i8* __restrict__ hi,
+                                                        i8* __restrict__ lo, float2* __restrict__ ds) {
+  GridDependentsLaunch();  // the GEMV may start streaming weights now
+  GridDependencyWait();    // x (and the workspace's last reader) are done
+  const int lane = threadIdx.x & 31;
+  const int gw = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+  const int nb = K >> 5;
+  if (gw >= nb * ntok) return;  // whole warps leave together
+  const int t = gw / nb, b = gw - t * nb;
+  const float v = x[t * ldx + 32 * b + lane];
+  const float amax = WarpMax(fabsf(v));
+  const float sum = WarpSum(v);
+  const float id = amax > 0.0f ? 127.0f / amax : 0.0f;
+  float d = amax / 127.0f;
+  if (sum != sum) d = sum;
+  const float qh = fminf(fmaxf(rintf(v * id), -127.0f), 127.0f);
+  const float r = v - d * qh;
+  const float ql = fminf(fmaxf(rintf(r * id * 254.0f), -127.0f), 127.0f);
+  const long long o = static_cast<long long>(t) * kp + I8Pos(32 * b + lane, lane_vals);
+  hi[o] = static_cast<i8>(static_cast<int>(qh));
+  lo[o] = static_cast<i8>(static_cast<int>(ql));
+  if (lane == 0) ds[static_cast<long long>(t) * nb + b] = make_float2(d, sum);
+}
+
+// ---------------------------------------------------------------------------
+// Q4_K: a step is 8 super-blocks (1152 contiguous bytes) of each of the
+// warp's R rows. Steps are staged into the warp's own shared memory with
+// 16-byte cp.async, S - 1 steps ahead, so weight loads stay in flight while
+// the warp computes and cost no registers. Lane (q = lane / 4, c = lane % 4)
+// then takes super-block q of the step, qs bytes 32c..32c+31: sub-block 2c in
+// the low nibbles (values 64c..64c+31), 2c+1 in the high ones (64c+32..).
+constexpr int kI8Q4KStepBytes = 8 * 144;
+
+template <int R, int S>
+__host__ __device__ constexpr int GemvI8Q4KSmemBytes() { return kI8Warps * S * R * kI8Q4KStepBytes; }
+
+template <int NT, int R, int S>
+__global__ void __launch_bounds__(kI8Warps * 32) GemvI8Q4KKernel(const u8* __restrict__ w, long long row_bytes,
+                                                                 int K, int N, I8Act xa, float* __restrict__ y,
+                                                                 long long ldy) {
+  __shared__ __align__(16) u8 smem[GemvI8Q4KSmemBytes<R, S>()];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int row0 = (blockIdx.x * kI8Warps + warp) * R;
+  if (row0 >= N) {
+    GridDependencyWait();
+    return;
+  }
+  u8* buf = smem + warp * S * R * kI8Q4KStepBytes;
+  const int q = lane >> 2, c = lane & 3;
+  const int nsb = K >> 8, nb32 = K >> 5, nsteps = (nsb + 7) >> 3;
+  const u8* rows[R];
+#pragma unroll
+  for (int r = 0; r < R; ++r) rows[r] = w + static_cast<long long>(min(row0 + r, N - 1)) * row_bytes;
+
+  // One commit group per call, empty past the end, so wait_group counts stay uniform.
+  auto issue = [&](int s) {
+    if (s < nsteps) {
+      u8* dst = buf + (s % S) * R * kI8Q4KStepBytes;
+      const int chunks = min(8, nsb - 8 * s) * 9;  // 144-byte super-blocks = 9 chunks of 16
+#pragma unroll
+      for (int r = 0; r < R; ++r)
+#pragma unroll
+        for (int i = 0; i < 3; ++i) {
+          const int ch = lane + 32 * i;
+          if (ch < chunks)
+            CpAsync16(dst + r * kI8Q4KStepBytes + 16 * ch, rows[r] + static_cast<long long>(s) * kI8Q4KStepBytes + 16 * ch, 16);
+        }
+    }
+    CpAsyncCommit();
+  };
+#pragma unroll
+  for (int i = 0; i < S - 1; ++i) issue(i);
+
+  float acc[R][NT];
+#pragma unroll
+  for (int r = 0; r < R; ++r)
+#pragma unroll
+    for (int t = 0; t < NT; ++t) acc[r][t] = 0.0f;
+
+  GridDependencyWait();  // x comes from the previous kernel; the weights did not wait for it
+  for (int s = 0; s < nsteps; ++s) {
+    issue(s + S - 1);
+    CpAsyncWait<S - 1>();
+    __syncwarp();
+    const int sb = 8 * s + q;
+    if (sb < nsb) {
+      const u8* st = buf + (s % S) * R * kI8Q4KStepBytes + q * 144;
+      uint4 qa[R], qb[R];
+      float a0[R], a1[R], b0[R], b1[R];  // d * scale and dmin * min of sub-blocks 2c, 2c+1
+#pragma unroll
+      for (int r = 0; r < R; ++r) {
+        const uint4 h = *reinterpret_cast<const uint4*>(st + r * kI8Q4KStepBytes);
+        qa[r] = *reinterpret_cast<const uint4*>(st + r * kI8Q4KStepBytes + 16 + 32 * c);
+        qb[r] = *reinterpret_cast<const uint4*>(st + r * kI8Q4KStepBytes + 32 + 32 * c);
+        const float d = HalfToFloat(h.x & 0xffff), dmin = HalfToFloat(h.x >> 16);
+        const u32 sc = c < 2 ? (h.y & 0x3F3F3F3Fu) : ((h.w & 0x0F0F0F0Fu) | ((h.y >> 2) & 0x30303030u));
+        const u32 mn = c < 2 ? (h.z & 0x3F3F3F3Fu) : (((h.w >> 4) & 0x0F0F0F0Fu) | ((h.z >> 2) & 0x30303030u));
+        const int j = (2 * c) & 3;
+        a0[r] = d * ByteToFloat(sc, j, 8388608.0f);
+        a1[r] = d * ByteToFloat(sc, j + 1, 8388608.0f);
+        b0[r] = dmin * ByteToFloat(mn, j, 8388608.0f);
+        b1[r] = dmin * ByteToFloat(mn, j + 1, 8388608.0f);
+      }
+      const long long kx = 2048LL * s + 16 * lane;  // I8Pos with lane_vals = 64
+#pragma unroll
+      for (int t = 0; t < NT; ++t) {
+        const uint4* ph = reinterpret_cast<const uint4*>(xa.hi + t * xa.kp + kx);
+        const uint4* pl = reinterpret_cast<const uint4*>(xa.lo + t * xa.kp + kx);
+        const uint4 h0 = __ldg(ph), h1 = __ldg(ph + 32), h2 = __ldg(ph + 64), h3 = __ldg(ph + 96);
+        const uint4 l0 = __ldg(pl), l1 = __ldg(pl + 32), l2 = __ldg(pl + 64), l3 = __ldg(pl + 96);
+        const float4 ds = __ldg(reinterpret_cast<const float4*>(xa.ds + t * static_cast<long long>(nb32) + 8 * sb + 2 * c));
+#pragma unroll
+        for (int r = 0; r < R; ++r) {
+          const uint4 A = qa[r], B = qb[r];
+          const u32 m = 0x0F0F0F0Fu;
+          int s0h = kI8Magic, s0l = kI8Magic, s1h = kI8Magic, s1l = kI8Magic;
+          s0h = Dp4a(A.x & m, h0.x, s0h); s0l = Dp4a(A.x & m, l0.x, s0l);
+          s0h = Dp4a(A.y & m, h0.y, s0h); s0l = Dp4a(A.y & m, l0.y, s0l);
+          s0h = Dp4a(A.z & m, h0.z, s0h); s0l = Dp4a(A.z & m, l0.z, s0l);
+          s0h = Dp4a(A.w & m, h0.w, s0h); s0l = Dp4a(A.w & m, l0.w, s0l);
+          s0h = Dp4a(B.x & m, h1.x, s0h); s0l = Dp4a(B.x & m, l1.x, s0l);
+          s0h = Dp4a(B.y & m, h1.y, s0h); s0l = Dp4a(B.y & m, l1.y, s0l);
+          s0h = Dp4a(B.z & m, h1.z, s0h); s0l = Dp4a(B.z & m, l1.z, s0l);
+          s0h = Dp4a(B.w & m, h1.w, s0h); s0l = Dp4a(B.w & m, l1.w, s0l);
+          s1h = Dp4a((A.x >> 4) & m, h2.x, s1h); s1l = Dp4a((A.x >> 4) & m, l2.x, s1l);
+          s1h = Dp4a((A.y >> 4) & m, h2.y, s1h); s1l = Dp4a((A.y >> 4) & m, l2.y, s1l);
+          s1h = Dp4a((A.z >> 4) & m, h2.z, s1h); s1l = Dp4a((A.z >> 4) & m, l2.z, s1l);
+          s1h = Dp4a((A.w >> 4) & m, h2.w, s1h); s1l = Dp4a((A.w >> 4) & m, l2.w, s1l);
+          s1h = Dp4a((B.x >> 4) & m, h3.x, s1h); s1l = Dp4a((B.x >> 4) & m, l3.x, s1l);
+          s1h = Dp4a((B.y >> 4) & m, h3.y, s1h); s1l = Dp4a((B.y >> 4) & m, l3.y, s1l);
+          s1h = Dp4a((B.z >> 4) & m, h3.z, s1h); s1l = Dp4a((B.z >> 4) & m, l3.z, s1l);
+          s1h = Dp4a((B.w >> 4) & m, h3.w, s1h); s1l = Dp4a((B.w >> 4) & m, l3.w, s1l);
+          float a = acc[r][t];
+          a = fmaf(a0[r] * ds.x, TwoLevel(s0h, s0l), a);
+          a = fmaf(-b0[r], ds.y, a);
+          a = fmaf(a1[r] * ds.z, TwoLevel(s1h, s1l), a);
+          a = fmaf(-b1[r], ds.w, a);
+          acc[r][t] = a;
+        }
+      }
+    }
+    __syncwarp();  // the stage is refilled S - 1 steps later
+  }
+#pragma unroll
+  for (int r = 0; r < R; ++r)
+#pragma unroll
+    for (int t = 0; t < NT; ++t) {
+      const float v = WarpSum(acc[r][t]);
+      if (lane == 0 && row0 + r < N) y[t * ldy + row0 + r] = v;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Q8_0: lane takes block 32 * step + lane of its rows. Blocks are 34 bytes,
+// so a block starts 4-byte aligned or 2 bytes past; the lane loads the
+// aligned words around it and shifts with one PRMT per word. The last word
+// is read as two halves so that a block at the very end of the buffer never
+// reads past it.
+template <int NT, int R, int U>
+__global__ void __launch_bounds__(kI8Warps * 32) GemvI8Q80Kernel(const u8* __restrict__ w, long long row_bytes,
+                                                                 int K, int N, I8Act xa, float* __restrict__ y,
+                                                                 long long ldy) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int row0 = (blockIdx.x * kI8Warps + warp) * R;
+  if (row0 >= N) {
+    GridDependencyWait();
+    return;
+  }
+  const int nb = K >> 5;
+  const u8* rows[R];
+#pragma unroll
+  for (int r = 0; r < R; ++r) rows[r] = w + static_cast<long long>(min(row0 + r, N - 1)) * row_bytes;
+
+  float acc[R][NT];
+#pragma unroll
+  for (int r = 0; r < R; ++r)
+#pragma unroll
+    for (int t = 0; t < NT; ++t) acc[r][t] = 0.0f;
+
+  bool waited = false;
+  for (int b0 = 0; b0 < nb; b0 += 32 * U) {
+    u32 wd[U][R][9];
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+      const int b = b0 + 32 * u + lane;
+#pragma unroll
+      for (int r = 0; r < R; ++r) {
+        if (b < nb) {
+          const u8* p = rows[r] + 34LL * b;
+          const size_t off = reinterpret_cast<size_t>(p) & 3;
+          const u32* a = reinterpret_cast<const u32*>(p - off);
+#pragma unroll
+          for (int i = 0; i < 8; ++i) wd[u][r][i] = __ldg(a + i);
+          const u16* tail = reinterpret_cast<const u16*>(a + 8);
+          wd[u][r][8] = static_cast<u32>(__ldg(tail)) | (off ? static_cast<u32>(__ldg(tail + 1)) << 16 : 0u);
+        } else {
+#pragma unroll
+          for (int i = 0; i < 9; ++i) wd[u][r][i] = 0;
+        }
+      }
+    }
+    if (!waited) {
+      GridDependencyWait();
+      waited = true;
+    }
+#pragma unroll
+    for (int u = 0; u < U; ++u) {
+      const int b = b0 + 32 * u + lane;
+      if (b >= nb) continue;
+      float dw[R];
+      u32 qv[R][8];
+#pragma unroll
+      for (int r = 0; r < R; ++r) {
+        // Rows share the alignment only when row_bytes % 4 == 0; recompute.
+        const bool o = ((reinterpret_cast<size_t>(rows[r]) + 34LL * b) & 3) != 0;
+        dw[r] = HalfToFloat(o ? wd[u][r][0] >> 16 : wd[u][r][0] & 0xffff);
+        const u32 sel = o ? 0x7654u : 0x5432u;
+#pragma unroll
+        for (int i = 0; i < 8; ++i) qv[r][i] = __byte_perm(wd[u][r][i], wd[u][r][i + 1], sel);
+      }
+#pragma unroll
+      for (int t = 0; t < NT; ++t) {
+        const long long kx = t * xa.kp + 1024LL * ((b0 >> 5) + u) + 16 * lane;  // I8Pos with lane_vals = 32
+        const uint4* ph = reinterpret_cast<const uint4*>(xa.hi + kx);
+        const uint4* pl = reinterpret_cast<const uint4*>(xa.lo + kx);
+        const uint4 h0 = __ldg(ph), h1 = __ldg(ph + 32), l0 = __ldg(pl), l1 = __ldg(pl + 32);
+        const float dx = __ldg(&xa.ds[t * static_cast<long long>(nb) + b].x);
+#pragma unroll
+        for (int r = 0; r < R; ++r) {
+          int sh = kI8Magic, sl = kI8Magic;
+          sh = Dp4a(qv[r][0], h0.x, sh); sl = Dp4a(qv[r][0], l0.x, sl);
+          sh = Dp4a(qv[r][1], h0.y, sh); sl = Dp4a(qv[r][1], l0.y, sl);
+          sh = Dp4a(qv[r][2], h0.z, sh); sl = Dp4a(qv[r][2], l0.z, sl);
+          sh = Dp4a(qv[r][3], h0.w, sh); sl = Dp4a(qv[r][3], l0.w, sl);
+          sh = Dp4a(qv[r][4], h1.x, sh); sl = Dp4a(qv[r][4], l1.x, sl);
+          sh = Dp4a(qv[r][5], h1.y, sh); sl = Dp4a(qv[r][5], l1.y, sl);
+          sh = Dp4a(qv[r][6], h1.z, sh); sl = Dp4a(qv[r][6], l1.z, sl);
+          sh = Dp4a(qv[r][7], h1.w, sh); sl = Dp4a(qv[r][7], l1.w, sl);
+          acc[r][t] = fmaf(dw[r] * dx, TwoLevel(sh, sl), acc[r][t]);
+        }
+      }
+    }
+  }
+  if (!waited) GridDependencyWait();
+#pragma unroll
+  for (int r = 0; r < R; ++r)
+#pragma unroll
+    for (int t = 0; t < NT; ++t) {
+      const float v = WarpSum(acc[r][t]);
+      if (lane == 0 && row0 + r < N) y[t * ldy + row0 + r] = v;
+    }
+}
+
+}  // namespace kt_cuda
