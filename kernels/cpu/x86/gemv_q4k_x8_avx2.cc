@@ -5,6 +5,7 @@
 
 #include "kernels/cpu/q4k_x8.h"
 #include "kernels/cpu/x86/gemv_q4k_x8_common.h"
+#include "kernels/cpu/x86/prefetch.h"
 
 namespace kt::cpu {
 namespace {
@@ -24,6 +25,7 @@ void Gemv(int64_t n, const void* group, const void* act, float* y) {
   __m256 acc = _mm256_setzero_ps(), acc_mins = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / 256; ++b) {
     const uint8_t* blk = base + b * x8::kBlockBytes;
+    PrefetchAhead(blk, x8::kBlockBytes / 64);
     const x8::ScalesMins sm = x8::UnpackScalesMins(blk);
     const int8_t* xq = xb[b].qs;
     __m256i sumi = _mm256_setzero_si256();

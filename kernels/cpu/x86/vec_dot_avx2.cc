@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "kernels/cpu/vec_dot.h"
+#include "kernels/cpu/x86/prefetch.h"
 #include "kernels/cpu/x86/q4k_common.h"
 #include "kernels/quant/fp16.h"
 #include "kernels/quant/k_scales.h"
@@ -50,6 +51,7 @@ float DotF32(int64_t n, const void* w, const void* x) {
   __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
   int64_t i = 0;
   for (; i + 16 <= n; i += 16) {
+    PrefetchAhead(a + i);
     acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
     acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
   }
@@ -77,6 +79,7 @@ float DotQ8_0(int64_t n, const void* w, const void* x) {
   const auto* xb = static_cast<const ActQ8_32*>(x);
   __m256 acc = _mm256_setzero_ps();
   for (int64_t b = 0; b < n / 32; ++b) {
+    PrefetchAhead(&wb[b]);
     const __m256i qw = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[b].qs));
     const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[b].qs));
     // maddubs wants one unsigned operand: move w's sign onto x.
@@ -94,6 +97,7 @@ float DotQ5_0(int64_t n, const void* w, const void* x) {
   __m256 acc = _mm256_setzero_ps();
   float offsets = 0;  // the -16 zero point, folded out via the activation sums
   for (int64_t b = 0; b < n / 32; ++b) {
+    PrefetchAhead(&wb[b]);
     const __m128i qs = _mm_loadu_si128(reinterpret_cast<const __m128i*>(wb[b].qs));
     const __m256i nibbles = _mm256_set_m128i(_mm_and_si128(_mm_srli_epi16(qs, 4), low_mask),
                                              _mm_and_si128(qs, low_mask));
@@ -117,6 +121,7 @@ float DotQ4_K(int64_t n, const void* w, const void* x) {
   __m256 acc = _mm256_setzero_ps();
   __m128 acc_mins = _mm_setzero_ps();
   for (int64_t b = 0; b < n / 256; ++b) {
+    PrefetchAhead(&wb[b], 3);
     uint8_t sc[8];
     const __m128i min_products = Q4KScalesAndMinProducts(wb[b], xb[b], sc);
     __m256i sumi = _mm256_setzero_si256();
@@ -148,6 +153,7 @@ float DotQ6_K(int64_t n, const void* w, const void* x) {
   __m256 acc = _mm256_setzero_ps();
   float offsets = 0;
   for (int64_t b = 0; b < n / 256; ++b) {
+    PrefetchAhead(&wb[b], 4);
     __m256i sumi = _mm256_setzero_si256();
     for (int h = 0; h < 2; ++h) {
       const __m256i ql0 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[b].ql + 64 * h));

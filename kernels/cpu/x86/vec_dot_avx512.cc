@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "kernels/cpu/vec_dot.h"
+#include "kernels/cpu/x86/prefetch.h"
 #include "kernels/cpu/x86/q4k_common.h"
 #include "kernels/quant/fp16.h"
 #include "kernels/quant/k_scales.h"
@@ -20,6 +21,7 @@ inline float Fp16ToFloat(uint16_t h) { return _cvtsh_ss(h); }
 
 using quant::BlockQ4_K;
 using quant::BlockQ5_0;
+using quant::BlockQ6_K;
 using quant::BlockQ8_0;
 using quant::BlockQ8_K;
 
@@ -30,6 +32,7 @@ float DotQ8_0(int64_t n, const void* w, const void* x) {
   __m256 acc = _mm256_setzero_ps();
   float offsets = 0;
   for (int64_t b = 0; b < n / 32; ++b) {
+    PrefetchAhead(&wb[b]);
     // w + 128 is unsigned; sum((w + 128) * x) = sum(w * x) + 128 * sum(x).
     const __m256i qw = _mm256_xor_si256(
         _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[b].qs)), bias);
@@ -52,6 +55,7 @@ float DotQ4_K(int64_t n, const void* w, const void* x) {
   __m512 acc = _mm512_setzero_ps();
   __m128 acc_mins = _mm_setzero_ps();
   for (int64_t b = 0; b < n / 256; ++b) {
+    PrefetchAhead(&wb[b], 3);
     uint8_t sc[8];
     const __m128i min_products = Q4KScalesAndMinProducts(wb[b], xb[b], sc);
     // Per 64 values: one vpdpbusd; lanes 0-7 are sub-block 2k, 8-15 2k+1.
@@ -87,6 +91,7 @@ float DotQ5_0(int64_t n, const void* w, const void* x) {
   float offsets = 0;  // the -16 zero point, folded out via the activation sums
   int64_t b = 0;
   for (; b + 2 <= nb; b += 2) {
+    PrefetchAhead(&wb[b]);
     const __m256i qs = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wb[b + 1].qs)),
                                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(wb[b].qs)));
     const __m256i lo = _mm256_and_si256(qs, low_mask);                       // [b lo | b+1 lo]
@@ -113,6 +118,59 @@ float DotQ5_0(int64_t n, const void* w, const void* x) {
   return sum;
 }
 
+
+// Q6_K, 64 values per vpdpbusd. Each half-block of 128 values is ql (64
+// bytes: low nibbles give values 0-63, high nibbles 64-127) plus 32 qh bytes
+// holding two bits per value; the 256-bit halves of a zmm take different
+// qh shifts (variable shifts), so one broadcast of qh serves both. The
+// 6-bit values are stored +32; 32 * sum(scale * x) is taken back out with
+// the activation's 16-element sums, which match Q6_K's sub-blocks.
+float DotQ6_K(int64_t n, const void* w, const void* x) {
+  const auto* wb = static_cast<const BlockQ6_K*>(w);
+  const auto* xb = static_cast<const BlockQ8_K*>(x);
+  const __m512i m4 = _mm512_set1_epi8(15), m30 = _mm512_set1_epi8(0x30);
+  // i16 lanes: low half shift a, high half shift b.
+  const __m512i shl_a = _mm512_inserti64x4(_mm512_set1_epi16(4), _mm256_set1_epi16(2), 1);
+  const __m512i shr_b = _mm512_inserti64x4(_mm512_set1_epi16(0), _mm256_set1_epi16(2), 1);
+  // Lane i takes the scale of sub-block 4j + i / 4 for the j-th 64 values.
+  __m512i scale_idx[4];
+  for (int j = 0; j < 4; ++j)
+    scale_idx[j] = _mm512_add_epi32(_mm512_srli_epi32(_mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+                                                                          13, 14, 15), 2),
+                                    _mm512_set1_epi32(4 * j));
+  __m512 acc = _mm512_setzero_ps();
+  __m256 acc_off = _mm256_setzero_ps();
+  for (int64_t b = 0; b < n / 256; ++b) {
+    PrefetchAhead(&wb[b], 4);
+    const __m128i sc8 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(wb[b].scales));
+    const __m512i sc = _mm512_cvtepi8_epi32(sc8);
+    __m512i sumi = _mm512_setzero_si512();
+    for (int h = 0; h < 2; ++h) {
+      const __m512i ql = _mm512_loadu_si512(wb[b].ql + 64 * h);
+      const __m512i qh = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[b].qh + 32 * h)));
+      // Values 0-63: bits 0-1 (low half) and 2-3 (high half) of qh to bits 4-5.
+      const __m512i hi_a = _mm512_and_si512(_mm512_sllv_epi16(qh, shl_a), m30);
+      // Values 64-127: bits 4-5 and 6-7 of qh to bits 4-5.
+      const __m512i hi_b = _mm512_and_si512(_mm512_srlv_epi16(qh, shr_b), m30);
+      const __m512i q_a = _mm512_ternarylogic_epi32(ql, m4, hi_a, 0xEA);  // (ql & m4) | hi_a
+      const __m512i q_b = _mm512_ternarylogic_epi32(_mm512_srli_epi16(ql, 4), m4, hi_b, 0xEA);
+      const __m512i x_a = _mm512_loadu_si512(xb[b].qs + 128 * h);
+      const __m512i x_b = _mm512_loadu_si512(xb[b].qs + 128 * h + 64);
+      const __m512i d_a = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q_a, x_a);
+      const __m512i d_b = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q_b, x_b);
+      sumi = _mm512_add_epi32(sumi, _mm512_mullo_epi32(d_a, _mm512_permutexvar_epi32(scale_idx[2 * h], sc)));
+      sumi = _mm512_add_epi32(sumi, _mm512_mullo_epi32(d_b, _mm512_permutexvar_epi32(scale_idx[2 * h + 1], sc)));
+    }
+    const __m256i off = _mm256_madd_epi16(_mm256_cvtepi8_epi16(sc8),
+                                          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[b].bsums)));
+    const float d = Fp16ToFloat(wb[b].d) * xb[b].d;
+    acc = _mm512_fmadd_ps(_mm512_set1_ps(d), _mm512_cvtepi32_ps(sumi), acc);
+    acc_off = _mm256_fmadd_ps(_mm256_set1_ps(32.0f * d), _mm256_cvtepi32_ps(off), acc_off);
+  }
+  const __m128 off = _mm_add_ps(_mm256_castps256_ps128(acc_off), _mm256_extractf128_ps(acc_off, 1));
+  return _mm512_reduce_add_ps(acc) - HorizontalSum128(off);
+}
+
 }  // namespace
 
 VecDotFn GetVecDotAvx512(quant::GgmlType t) {
@@ -121,6 +179,7 @@ VecDotFn GetVecDotAvx512(quant::GgmlType t) {
     case GgmlType::kQ8_0: return DotQ8_0;
     case GgmlType::kQ4_K: return DotQ4_K;
     case GgmlType::kQ5_0: return DotQ5_0;
+    case GgmlType::kQ6_K: return DotQ6_K;
     default: return nullptr;
   }
 }
