@@ -112,34 +112,43 @@ constexpr int kI8Q4KStepBytes = 8 * 144;
 template <int R, int S>
 __host__ __device__ constexpr int GemvI8Q4KSmemBytes() { return kI8Warps * S * R * kI8Q4KStepBytes; }
 
-template <int NT, int R, int S>
+// KS warps share R rows and split their steps (warp w of a group takes steps
+// w, w + KS, ...), adding their sums through shared memory at the end: few
+// rows (N = 2048) then still give every SM several warps, and no warp walks
+// a long row alone.
+template <int NT, int R, int S, int KS>
 __global__ void __launch_bounds__(kI8Warps * 32) GemvI8Q4KKernel(const u8* __restrict__ w, long long row_bytes,
                                                                  int K, int N, I8Act xa, float* __restrict__ y,
                                                                  long long ldy) {
+  static_assert(kI8Warps % KS == 0, "KS must divide the warps of a block");
   __shared__ __align__(16) u8 smem[GemvI8Q4KSmemBytes<R, S>()];
+  __shared__ float red[KS > 1 ? kI8Warps * R * NT : 1];
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  const int row0 = (blockIdx.x * kI8Warps + warp) * R;
-  if (row0 >= N) {
+  const int part = warp % KS;  // this warp's share of the steps
+  const int row0 = (blockIdx.x * (kI8Warps / KS) + warp / KS) * R;
+  if (KS == 1 && row0 >= N) {  // (with KS > 1 every warp must reach the barrier)
     GridDependencyWait();
     return;
   }
   u8* buf = smem + warp * S * R * kI8Q4KStepBytes;
   const int q = lane >> 2, c = lane & 3;
   const int nsb = K >> 8, nb32 = K >> 5, nsteps = (nsb + 7) >> 3;
+  const int mine = nsteps > part ? (nsteps - part + KS - 1) / KS : 0;  // steps of this warp
   const u8* rows[R];
 #pragma unroll
   for (int r = 0; r < R; ++r) rows[r] = w + static_cast<long long>(min(row0 + r, N - 1)) * row_bytes;
 
   // One commit group per call, empty past the end, so wait_group counts stay uniform.
-  auto issue = [&](int s) {
-    if (s < nsteps) {
-      u8* dst = buf + (s % S) * R * kI8Q4KStepBytes;
+  auto issue = [&](int i) {
+    if (i < mine) {
+      const int s = part + KS * i;
+      u8* dst = buf + (i % S) * R * kI8Q4KStepBytes;
       const int chunks = min(8, nsb - 8 * s) * 9;  // 144-byte super-blocks = 9 chunks of 16
 #pragma unroll
       for (int r = 0; r < R; ++r)
 #pragma unroll
-        for (int i = 0; i < 3; ++i) {
-          const int ch = lane + 32 * i;
+        for (int j = 0; j < 3; ++j) {
+          const int ch = lane + 32 * j;
           if (ch < chunks)
             CpAsync16(dst + r * kI8Q4KStepBytes + 16 * ch, rows[r] + static_cast<long long>(s) * kI8Q4KStepBytes + 16 * ch, 16);
         }
@@ -155,14 +164,16 @@ __global__ void __launch_bounds__(kI8Warps * 32) GemvI8Q4KKernel(const u8* __res
 #pragma unroll
     for (int t = 0; t < NT; ++t) acc[r][t] = 0.0f;
 
-  GridDependencyWait();  // x comes from the previous kernel; the weights did not wait for it
-  for (int s = 0; s < nsteps; ++s) {
-    issue(s + S - 1);
+  GridDependentsLaunch();  // the next kernel may be scheduled into our tail (it waits for us before it reads)
+  GridDependencyWait();    // x comes from the previous kernel; the weights did not wait for it
+  for (int i = 0; i < mine; ++i) {
+    issue(i + S - 1);
     CpAsyncWait<S - 1>();
     __syncwarp();
+    const int s = part + KS * i;
     const int sb = 8 * s + q;
     if (sb < nsb) {
-      const u8* st = buf + (s % S) * R * kI8Q4KStepBytes + q * 144;
+      const u8* st = buf + (i % S) * R * kI8Q4KStepBytes + q * 144;
       uint4 qa[R], qb[R];
       float a0[R], a1[R], b0[R], b1[R];  // d * scale and dmin * min of sub-blocks 2c, 2c+1
 #pragma unroll
@@ -219,13 +230,31 @@ __global__ void __launch_bounds__(kI8Warps * 32) GemvI8Q4KKernel(const u8* __res
     }
     __syncwarp();  // the stage is refilled S - 1 steps later
   }
+  if constexpr (KS == 1) {
 #pragma unroll
-  for (int r = 0; r < R; ++r)
+    for (int r = 0; r < R; ++r)
 #pragma unroll
-    for (int t = 0; t < NT; ++t) {
-      const float v = WarpSum(acc[r][t]);
-      if (lane == 0 && row0 + r < N) y[t * ldy + row0 + r] = v;
+      for (int t = 0; t < NT; ++t) {
+        const float v = WarpSum(acc[r][t]);
+        if (lane == 0 && row0 + r < N) y[t * ldy + row0 + r] = v;
+      }
+  } else {
+#pragma unroll
+    for (int r = 0; r < R; ++r)
+#pragma unroll
+      for (int t = 0; t < NT; ++t) {
+        const float v = WarpSum(acc[r][t]);
+        if (lane == 0) red[(warp * R + r) * NT + t] = v;
+      }
+    __syncthreads();
+    if (part == 0 && lane < R * NT) {
+      const int r = lane / NT, t = lane % NT;
+      float v = 0.0f;
+#pragma unroll
+      for (int p = 0; p < KS; ++p) v += red[((warp + p) * R + r) * NT + t];
+      if (row0 + r < N) y[t * ldy + row0 + r] = v;
     }
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -278,6 +307,7 @@ __global__ void __launch_bounds__(kI8Warps * 32) GemvI8Q80Kernel(const u8* __res
       }
     }
     if (!waited) {
+      GridDependentsLaunch();
       GridDependencyWait();
       waited = true;
     }

@@ -281,7 +281,8 @@ void TestGemvI8() {
   const Shape shapes[] = {{2048, 3072, "V2-Lite q"}, {2048, 576, "V2-Lite kv_a"}, {7168, 2048, "V3 shexp gate"},
                           {2048, 7168, "V3 shexp down"}, {1536, 24576, "V3 q_b"}, {7168, 18432, "V3 dense up"},
                           {768, 1001, "odd"}, {256, 5, "tiny odd"}, {800, 37, "Q8_0 rows not 4-byte aligned"},
-                          {32, 3, "one Q8_0 block"}};
+                          {32, 3, "one Q8_0 block"}, {6144, 37, "K split, a warp without steps"},
+                          {16384, 300, "K split, two steps per warp"}};
   Rng rng(12);
   Dev<uint8_t> ws(kt_cuda::GemvI8WorkspaceBytes(18432));
   for (const Shape& s : shapes) {
@@ -709,6 +710,32 @@ void BenchGemv(cublasHandle_t h, bool quick) {
   struct Shape { int k, n; };
   const Shape shapes[] = {{7168, 2048}, {2048, 7168}, {7168, 18432}, {1536, 24576}};
   Rng rng(5);
+  {  // what a launch costs with (almost) no bytes: the floor under the small shapes
+    const int k = 7168, n = 8;
+    Rng r0(3);
+    auto w = RandomWeights(12, k, n, r0);
+    Dev<uint8_t> dw(w.size());
+    dw.Up(w);
+    std::vector<uint16_t> hwb(static_cast<size_t>(k) * n, FloatToBf16(0.01f));
+    Dev<uint16_t> dwb(hwb.size()), xb(k);
+    dwb.Up(hwb);
+    std::vector<uint16_t> hx(k, FloatToBf16(0.5f));
+    xb.Up(hx);
+    Dev<float> x(k), y(n);
+    x.Up(std::vector<float>(k, 0.5f));
+    Dev<uint8_t> ws(kt_cuda::GemvI8WorkspaceBytes(k));
+    const float one = 1.0f, zero = 0.0f;
+    const double peer = TimeGraph([&](cudaStream_t st, int) {
+      CB(cublasSetStream(h, st));
+      CB(cublasGemmEx(h, CUBLAS_OP_T, CUBLAS_OP_N, n, 1, k, &one, dwb.p, CUDA_R_16BF, k, xb.p, CUDA_R_16BF, k, &zero,
+                      y.p, CUDA_R_32F, n, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT));
+    }, 40);
+    g_rows.push_back({Fmt("cuBLAS bf16 GEMV %d->%d (launch floor)", k, n), peer, 0, 0, 0, 0, "GB/s"});
+    const double us = TimeGraph([&](cudaStream_t st, int) {
+      CK(kt_cuda::GemvI8(12, dw.p, kt_cuda::RowBytes(12, k), k, n, x.p, k, 1, y.p, n, ws.p, st));
+    }, 40);
+    g_rows.push_back({Fmt("kt Q4_K GEMV-I8 %d->%d (launch floor: quantiser + GEMV)", k, n), us, 0, 0, peer, peer / us, "GB/s"});
+  }
   const char* shape_only = std::getenv("KT_BENCH_SHAPE");  // e.g. 7168x18432
   for (const Shape& s : shapes) {
     if (shape_only && Fmt("%dx%d", s.k, s.n) != shape_only) continue;

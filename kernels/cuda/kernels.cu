@@ -192,11 +192,12 @@ cudaError_t LaunchOverlapped(void (*kernel)(Params...), dim3 grid, dim3 block, c
   return cudaLaunchKernelEx(&cfg, kernel, static_cast<Params>(args)...);
 }
 
-template <int NT, int R, int S>
+template <int NT, int R, int S, int KS = 1>
 cudaError_t LaunchI8(int type, const u8* w, long long rb, int k, int n, const I8Act& xa, float* y, long long ldy,
                      cudaStream_t s) {
-  const dim3 grid((n + R * kI8Warps - 1) / (R * kI8Warps)), block(kI8Warps * 32);
-  if (type == kQ4_K) return LaunchOverlapped(GemvI8Q4KKernel<NT, R, S>, grid, block, s, w, rb, k, n, xa, y, ldy);
+  const int rows_per_block = R * kI8Warps / KS;
+  const dim3 grid((n + rows_per_block - 1) / rows_per_block), block(kI8Warps * 32);
+  if (type == kQ4_K) return LaunchOverlapped(GemvI8Q4KKernel<NT, R, S, KS>, grid, block, s, w, rb, k, n, xa, y, ldy);
   return LaunchOverlapped(GemvI8Q80Kernel<NT, R, 2>, grid, block, s, w, rb, k, n, xa, y, ldy);
 }
 
@@ -218,9 +219,12 @@ cudaError_t GemvI8(int type, const void* w, long long row_bytes, int k, int n, c
   const int lane_vals = type == kQ4_K ? 64 : 32;
   const u8* wb = static_cast<const u8*>(w);
   // Q4_K steps are 8 super-blocks (2048 values): rows of several steps get
-  // a 3-stage pipeline (S = 3), single-step rows need none (S = 1). Q8_0
+  // a 3-stage pipeline (S = 3), single-step rows need none (S = 1); when the
+  // rows alone give few blocks (N = 2048: 256 blocks of 8 rows), the four
+  // warps of a block split the steps of the same rows instead (KS = 4). Q8_0
   // steps are 32 blocks (1024 values) and load two steps at a time.
   const bool long_rows = k > 2048;
+  const bool split_k = type == kQ4_K && k >= 3 * 2048 && (n + 8 - 1) / 8 < 4 * SmCount();
   for (int t0 = 0; t0 < ntok; t0 += 8) {
     const int nt = ntok - t0 < 8 ? ntok - t0 : 8;
     const long long warps = static_cast<long long>(nt) * (k / 32);
@@ -229,15 +233,17 @@ cudaError_t GemvI8(int type, const void* w, long long row_bytes, int k, int n, c
     if (e != cudaSuccess) return e;
     float* yt = y + t0 * ldy;
     const int r = rpw ? rpw : (type == kQ8_0 && nt == 1 && long_rows ? 1 : 2);
-#define KT_I8_CASE(NT)                                                                 \
-  e = long_rows ? LaunchI8<NT, 2, 3>(type, wb, row_bytes, k, n, xa, yt, ldy, s)         \
-                : LaunchI8<NT, 2, 1>(type, wb, row_bytes, k, n, xa, yt, ldy, s);        \
+#define KT_I8_CASE(NT)                                                                      \
+  e = split_k     ? LaunchI8<NT, 2, 3, 4>(type, wb, row_bytes, k, n, xa, yt, ldy, s)         \
+      : long_rows ? LaunchI8<NT, 2, 3>(type, wb, row_bytes, k, n, xa, yt, ldy, s)            \
+                  : LaunchI8<NT, 2, 1>(type, wb, row_bytes, k, n, xa, yt, ldy, s);           \
   break;
     switch (nt) {
       case 1:
         if (r == 1) {
-          e = long_rows ? LaunchI8<1, 1, 3>(type, wb, row_bytes, k, n, xa, yt, ldy, s)
-                        : LaunchI8<1, 1, 1>(type, wb, row_bytes, k, n, xa, yt, ldy, s);
+          e = split_k     ? LaunchI8<1, 1, 3, 4>(type, wb, row_bytes, k, n, xa, yt, ldy, s)
+              : long_rows ? LaunchI8<1, 1, 3>(type, wb, row_bytes, k, n, xa, yt, ldy, s)
+                          : LaunchI8<1, 1, 1>(type, wb, row_bytes, k, n, xa, yt, ldy, s);
           break;
         }
         KT_I8_CASE(1)
