@@ -60,12 +60,29 @@ StatusOr<std::unique_ptr<ThreadPool>> ThreadPool::Create(const ThreadPoolOptions
 ThreadPool::~ThreadPool() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    stop_ = true;
-    generation_.fetch_add(1, std::memory_order_release);
+    stop_.store(true);
+    generation_.fetch_add(1);
   }
   wake_.notify_all();
   for (std::thread& t : workers_) t.join();
 }
+
+namespace {
+
+// Spins with pause until done() or kSpinTime passed; true when done. The
+// clock is read only every 64 rounds: in a VM it is a costly call, and a
+// spinning thread should leave the core's issue slots to useful work.
+template <typename Done>
+bool SpinUntil(Done done) {
+  const auto until = std::chrono::steady_clock::now() + kSpinTime;
+  for (uint32_t round = 1;; ++round) {
+    if (done()) return true;
+    CpuRelax();
+    if (round % 64 == 0 && std::chrono::steady_clock::now() >= until) return done();
+  }
+}
+
+}  // namespace
 
 void ThreadPool::WorkerLoop(int index, int cpu) {
   if (cpu >= 0) {
@@ -76,21 +93,19 @@ void ThreadPool::WorkerLoop(int index, int cpu) {
   }
   uint64_t seen = 0;
   for (;;) {
-    const auto spin_until = std::chrono::steady_clock::now() + kSpinTime;
-    while (generation_.load(std::memory_order_acquire) == seen &&
-           std::chrono::steady_clock::now() < spin_until)
-      CpuRelax();
-    if (generation_.load(std::memory_order_acquire) == seen) {
+    auto woken = [&] { return generation_.load(std::memory_order_acquire) != seen; };
+    if (!SpinUntil(woken)) {
       std::unique_lock<std::mutex> lock(mutex_);
-      wake_.wait(lock, [&] { return generation_.load(std::memory_order_acquire) != seen; });
+      // seq_cst pairs with ParallelFor's generation bump and sleeper check:
+      // either it sees this sleeper, or this check sees the new job.
+      sleeping_workers_.fetch_add(1);
+      wake_.wait(lock, woken);
+      sleeping_workers_.fetch_sub(1);
     }
     seen = generation_.load(std::memory_order_acquire);
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      if (stop_) return;
-    }
+    if (stop_.load()) return;
     RunTasks(index);
-    if (active_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+    if (active_.fetch_sub(1) == 1 && caller_sleeping_.load()) {
       std::lock_guard<std::mutex> lock(mutex_);
       done_.notify_one();
     }
@@ -98,10 +113,13 @@ void ThreadPool::WorkerLoop(int index, int cpu) {
 }
 
 void ThreadPool::RunTasks(int thread) {
-  for (;;) {
-    const int64_t task = next_task_.fetch_add(1, std::memory_order_relaxed);
-    if (task >= n_tasks_) return;
-    (*fn_)(task, thread);
+  for (int i = 0; i < n_threads_; ++i) {
+    Range& r = ranges_[(thread + i) % n_threads_];
+    for (;;) {
+      const int64_t task = r.next.fetch_add(1, std::memory_order_relaxed);
+      if (task >= r.end) break;
+      (*fn_)(task, thread);
+    }
   }
 }
 
@@ -111,23 +129,24 @@ void ThreadPool::ParallelFor(int64_t n_tasks, const std::function<void(int64_t, 
     for (int64_t t = 0; t < n_tasks; ++t) fn(t, 0);
     return;
   }
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    fn_ = &fn;
-    n_tasks_ = n_tasks;
-    next_task_.store(0, std::memory_order_relaxed);
-    active_.store(n_threads_ - 1, std::memory_order_relaxed);
-    generation_.fetch_add(1, std::memory_order_release);
+  fn_ = &fn;
+  for (int t = 0; t < n_threads_; ++t) {
+    ranges_[t].next.store(n_tasks * t / n_threads_, std::memory_order_relaxed);
+    ranges_[t].end = n_tasks * (t + 1) / n_threads_;
   }
-  wake_.notify_all();
+  active_.store(n_threads_ - 1, std::memory_order_relaxed);
+  generation_.fetch_add(1);  // seq_cst: publishes the job, then the sleeper check
+  if (sleeping_workers_.load() > 0) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    wake_.notify_all();
+  }
   RunTasks(0);
-  const auto spin_until = std::chrono::steady_clock::now() + kSpinTime;
-  while (active_.load(std::memory_order_acquire) != 0 &&
-         std::chrono::steady_clock::now() < spin_until)
-    CpuRelax();
-  if (active_.load(std::memory_order_acquire) != 0) {
+  auto finished = [&] { return active_.load(std::memory_order_acquire) == 0; };
+  if (!SpinUntil(finished)) {
     std::unique_lock<std::mutex> lock(mutex_);
-    done_.wait(lock, [&] { return active_.load(std::memory_order_acquire) == 0; });
+    caller_sleeping_.store(true);
+    done_.wait(lock, finished);
+    caller_sleeping_.store(false);
   }
 }
 
