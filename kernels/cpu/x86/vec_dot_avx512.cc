@@ -25,27 +25,38 @@ using quant::BlockQ6_K;
 using quant::BlockQ8_0;
 using quant::BlockQ8_K;
 
+// Two Q8_0 blocks per vpdpbusd. vpdpbusd needs one unsigned operand: w + 128
+// is, and the 128 * sum(x) it adds comes back out with a second vpdpbusd of
+// the constant 128 against x, in exact integer arithmetic.
+inline __m512i LoadPair(const void* a, const void* b) {
+  return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_loadu_si256(static_cast<const __m256i*>(a))),
+                            _mm256_loadu_si256(static_cast<const __m256i*>(b)), 1);
+}
+
+// Lanes 0-7 get s0, lanes 8-15 s1.
+inline __m512 PairScale(float s0, float s1) {
+  return _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(s0), _mm512_set1_ps(s1));
+}
+
 float DotQ8_0(int64_t n, const void* w, const void* x) {
   const auto* wb = static_cast<const BlockQ8_0*>(w);
   const auto* xb = static_cast<const ActQ8_32*>(x);
-  const __m256i bias = _mm256_set1_epi8(static_cast<char>(0x80));
-  __m256 acc = _mm256_setzero_ps();
-  float offsets = 0;
-  for (int64_t b = 0; b < n / 32; ++b) {
+  const int64_t nb = n / 32;
+  const __m512i bias = _mm512_set1_epi8(static_cast<char>(0x80));
+  __m512 acc = _mm512_setzero_ps();
+  int64_t b = 0;
+  for (; b + 2 <= nb; b += 2) {
     PrefetchAhead(&wb[b]);
-    // w + 128 is unsigned; sum((w + 128) * x) = sum(w * x) + 128 * sum(x).
-    const __m256i qw = _mm256_xor_si256(
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(wb[b].qs)), bias);
-    const __m256i qx = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[b].qs));
-    const __m256i dot = _mm256_dpbusd_epi32(_mm256_setzero_si256(), qw, qx);
-    const float scale = Fp16ToFloat(wb[b].d) * xb[b].d;
-    acc = _mm256_fmadd_ps(_mm256_set1_ps(scale), _mm256_cvtepi32_ps(dot), acc);
-    offsets += 128.0f * scale * static_cast<float>(xb[b].sum);
+    const __m512i qw = _mm512_xor_si512(LoadPair(wb[b].qs, wb[b + 1].qs), bias);
+    const __m512i qx = LoadPair(xb[b].qs, xb[b + 1].qs);
+    const __m512i dot = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), qw, qx),
+                                         _mm512_dpbusd_epi32(_mm512_setzero_si512(), bias, qx));
+    const __m512 scale = PairScale(Fp16ToFloat(wb[b].d) * xb[b].d, Fp16ToFloat(wb[b + 1].d) * xb[b + 1].d);
+    acc = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(dot), acc);
   }
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s) - offsets;
+  float sum = _mm512_reduce_add_ps(acc);
+  if (b < nb) sum += GetVecDotAvx2(quant::GgmlType::kQ8_0)(32, &wb[b], &xb[b]);
+  return sum;
 }
 
 float DotQ4_K(int64_t n, const void* w, const void* x) {
@@ -88,7 +99,6 @@ float DotQ5_0(int64_t n, const void* w, const void* x) {
   const __m256i low_mask = _mm256_set1_epi8(15);
   const __m512i sixteen = _mm512_set1_epi8(16);
   __m512 acc = _mm512_setzero_ps();
-  float offsets = 0;  // the -16 zero point, folded out via the activation sums
   int64_t b = 0;
   for (; b + 2 <= nb; b += 2) {
     PrefetchAhead(&wb[b]);
@@ -104,16 +114,14 @@ float DotQ5_0(int64_t n, const void* w, const void* x) {
     std::memcpy(&qh1, wb[b + 1].qh, 4);
     const __mmask64 fifth = static_cast<__mmask64>(qh0) | (static_cast<__mmask64>(qh1) << 32);
     q = _mm512_or_si512(q, _mm512_maskz_mov_epi8(fifth, sixteen));
-    const __m512i xq = _mm512_inserti64x4(
-        _mm512_zextsi256_si512(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[b].qs))),
-        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(xb[b + 1].qs)), 1);
-    const __m512i dot = _mm512_dpbusd_epi32(_mm512_setzero_si512(), q, xq);
-    const float s0 = Fp16ToFloat(wb[b].d) * xb[b].d, s1 = Fp16ToFloat(wb[b + 1].d) * xb[b + 1].d;
-    const __m512 scale = _mm512_mask_blend_ps(0xFF00, _mm512_set1_ps(s0), _mm512_set1_ps(s1));
+    const __m512i xq = LoadPair(xb[b].qs, xb[b + 1].qs);
+    // The -16 zero point: subtract 16 * sum(x) per lane group, in integers.
+    const __m512i dot = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), q, xq),
+                                         _mm512_dpbusd_epi32(_mm512_setzero_si512(), sixteen, xq));
+    const __m512 scale = PairScale(Fp16ToFloat(wb[b].d) * xb[b].d, Fp16ToFloat(wb[b + 1].d) * xb[b + 1].d);
     acc = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(dot), acc);
-    offsets += 16.0f * (s0 * static_cast<float>(xb[b].sum) + s1 * static_cast<float>(xb[b + 1].sum));
   }
-  float sum = _mm512_reduce_add_ps(acc) - offsets;
+  float sum = _mm512_reduce_add_ps(acc);
   if (b < nb) sum += GetVecDotAvx2(quant::GgmlType::kQ5_0)(32, &wb[b], &xb[b]);
   return sum;
 }
