@@ -1,3 +1,4 @@
+#include "kernels/cuda/dequant.cuh"
 #include "kernels/cuda/gemm_prefill.cuh"
 #include "kernels/cuda/gemm_prefill.h"
 #include "kernels/cuda/kt_cuda.h"
@@ -37,6 +38,39 @@ cudaError_t Gemm(int type, const void* w, long long row_bytes, int k, int n, con
     case kQ8_0: return LaunchGemm<kQ8_0>(w, row_bytes, k, n, x_bf16, m, y, s);
     case kBF16: return LaunchGemm<kBF16>(w, row_bytes, k, n, x_bf16, m, y, s);
     case kF16: return LaunchGemm<kF16>(w, row_bytes, k, n, x_bf16, m, y, s);
+    default: return cudaErrorInvalidValue;
+  }
+}
+
+cudaError_t F32ToBf16(const float* x, unsigned short* y, long long n, cudaStream_t s) {
+  if (n <= 0) return cudaErrorInvalidValue;
+  F32ToBf16Kernel<<<static_cast<int>(n / 256 + 1 < 8192 ? n / 256 + 1 : 8192), 256, 0, s>>>(x, y, n);
+  return cudaGetLastError();
+}
+
+namespace {
+template <int kType>
+cudaError_t LaunchDequant(const void* w, long long row_bytes, int k, int n, u16* out, cudaStream_t s) {
+  const long long threads = static_cast<long long>(n) * (k / 64);
+  DequantBf16Kernel<kType><<<static_cast<unsigned>((threads + 255) / 256), 256, 0, s>>>(static_cast<const u8*>(w),
+                                                                                       row_bytes, k, n, out);
+  return cudaGetLastError();
+}
+}  // namespace
+
+cudaError_t DequantizeBf16(int type, const void* w, long long row_bytes, int k, int n, unsigned short* out,
+                           cudaStream_t s) {
+  if (!GemmSupports(type) || k <= 0 || n <= 0 || k % 64 || RowBytes(type, k) == 0 || row_bytes < RowBytes(type, k) ||
+      (reinterpret_cast<size_t>(out) & 15) ||
+      ((type != kQ8_0 && type != kQ6_K) && ((row_bytes & 15) || (reinterpret_cast<size_t>(w) & 15))))
+    return cudaErrorInvalidValue;
+  switch (type) {
+    case kQ4_K: return LaunchDequant<kQ4_K>(w, row_bytes, k, n, out, s);
+    case kQ5_K: return LaunchDequant<kQ5_K>(w, row_bytes, k, n, out, s);
+    case kQ6_K: return LaunchDequant<kQ6_K>(w, row_bytes, k, n, out, s);
+    case kQ8_0: return LaunchDequant<kQ8_0>(w, row_bytes, k, n, out, s);
+    case kBF16: return LaunchDequant<kBF16>(w, row_bytes, k, n, out, s);
+    case kF16: return LaunchDequant<kF16>(w, row_bytes, k, n, out, s);
     default: return cudaErrorInvalidValue;
   }
 }

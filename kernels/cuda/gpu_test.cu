@@ -20,6 +20,7 @@
 #include <thread>
 #include <vector>
 
+#include "kernels/cuda/gemm_cublas.h"
 #include "kernels/cuda/gemm_prefill.h"
 #include "kernels/cuda/kt_cuda.h"
 #include "kernels/cuda/ref_cpu.h"
@@ -157,6 +158,7 @@ double RelErr(const std::vector<float>& a, const std::vector<double>& b) {
   return den > 0 ? std::sqrt(num / den) : std::sqrt(num);
 }
 
+cublasHandle_t g_blas = nullptr;  // created in main for the tests that use cuBLAS
 int g_fail = 0, g_pass = 0;
 std::vector<std::string> g_fail_names;
 void Report(const std::string& name, double err, double tol) {
@@ -547,7 +549,7 @@ void TestMla(bool quick) {
   std::printf("== MLA decode attention (bf16 latent cache, tensor cores)\n");
   Rng rng(3);
   struct Case { int heads, kv, ntok; };
-  std::vector<Case> cases = {{16, 1000, 1}, {16, 4096, 1}, {16, 4096, 4}, {128, 4096, 1}, {128, 777, 3}, {20, 130, 2}};
+  std::vector<Case> cases = {{16, 1000, 1}, {16, 4096, 1}, {16, 4096, 4}, {128, 4096, 1}, {128, 777, 3}, {20, 130, 2}, {80, 500, 2}, {64, 33, 1}, {100, 9000, 2}};
   if (!quick) { cases.push_back({16, 32768, 1}); cases.push_back({128, 32768, 1}); }
   for (const Case& c : cases) {
     const float scale = 1.0f / std::sqrt(192.0f);
@@ -630,6 +632,36 @@ void TestPrefill() {
     CK(kt_cuda::Gemm(c.type, dw.p, kt_cuda::RowBytes(c.type, c.k), c.k, c.n, dx.p, c.m, dy.p, dxb.p, 0));
     CK(cudaDeviceSynchronize());
     Report(Fmt("gemm %-4s %5d->%-5d m %d (vs f32 ref)", TypeName(c.type), c.k, c.n, c.m), RelErr(dy.Down(), ref), 1e-2);
+    // Dequantise + cuBLAS, with scratch for only 64 weight rows (many chunks).
+    const size_t sb = kt_cuda::GemmCublasScratchBytes(c.k, c.m, 64);
+    Dev<uint8_t> scratch(sb);
+    dy.Poison();
+    CK(kt_cuda::GemmCublas(g_blas, c.type, dw.p, kt_cuda::RowBytes(c.type, c.k), c.k, c.n, dx.p, c.m, dy.p, scratch.p,
+                           sb, 0));
+    CK(cudaDeviceSynchronize());
+    Report(Fmt("gemm-cublas %-4s %5d->%-5d m %d (64-row chunks)", TypeName(c.type), c.k, c.n, c.m),
+           RelErr(dy.Down(), ref), 1e-2);
+  }
+  {  // the dequantiser alone: every value within bf16 rounding (2^-8 relative) of the CPU decoder
+    const int k = 512, n = 33;
+    for (int type : {12, 13, 14, 8, 30, 1}) {
+      auto w = RandomWeights(type, k, n, rng);
+      auto wf = Dequant(type, w, k, n);
+      Dev<uint8_t> dw(w.size());
+      Dev<uint16_t> out(static_cast<size_t>(k) * n);
+      dw.Up(w);
+      CK(cudaMemset(out.p, 0xff, out.n * 2));  // NaN bf16
+      CK(kt_cuda::DequantizeBf16(type, dw.p, kt_cuda::RowBytes(type, k), k, n, out.p, 0));
+      CK(cudaDeviceSynchronize());
+      std::vector<uint16_t> got(out.n);
+      CK(cudaMemcpy(got.data(), out.p, out.n * 2, cudaMemcpyDeviceToHost));
+      double wrong = 0;
+      for (size_t i = 0; i < got.size(); ++i) {
+        const float g = Bf16ToFloat(got[i]);
+        wrong += !(std::fabs(g - wf[i]) <= std::ldexp(std::fabs(wf[i]), -8));  // NaN counts as wrong
+      }
+      Report(Fmt("dequant-bf16 %-4s %d x %d (values off by more than bf16 rounding)", TypeName(type), n, k), wrong, 0.0);
+    }
   }
 }
 
@@ -903,6 +935,14 @@ void BenchPrefill(cublasHandle_t h) {
     }, 10, 9);
     g_rows.push_back({Fmt("kt %s GEMM m %d %d->%d", TypeName(s.type), m, s.k, s.n), us, flops / us / 1e6,
                       flops / us / 1e6 / g_tflops, peer, peer / us, "TFLOP/s"});
+    // Dequantise the whole matrix (scratch for all rows) + cuBLAS.
+    const size_t sb = kt_cuda::GemmCublasScratchBytes(s.k, m, s.n);
+    Dev<uint8_t> scratch(sb);
+    const double us2 = TimeGraph([&](cudaStream_t st, int) {
+      CK(kt_cuda::GemmCublas(h, s.type, dw.p, kt_cuda::RowBytes(s.type, s.k), s.k, s.n, x.p, m, y.p, scratch.p, sb, st));
+    }, 10, 9);
+    g_rows.push_back({Fmt("kt %s GEMM m %d %d->%d (dequantise + cuBLAS)", TypeName(s.type), m, s.k, s.n), us2,
+                      flops / us2 / 1e6, flops / us2 / 1e6 / g_tflops, peer, peer / us2, "TFLOP/s"});
   }
 }
 
@@ -917,6 +957,12 @@ void PrintTable(FILE* f) {
 }
 
 }  // namespace
+
+// Whether comma-separated `list` contains `item`.
+bool InList(const char* list, const char* item) {
+  const std::string l = std::string(",") + list + ",";
+  return l.find(std::string(",") + item + ",") != std::string::npos;
+}
 
 int main(int argc, char** argv) {
   bool test = false, bench = false, quick = false;
@@ -947,9 +993,10 @@ int main(int argc, char** argv) {
   std::printf("device: %s, %d SMs, %.0f MB L2, cc %d.%d\n", prop.name, prop.multiProcessorCount, prop.l2CacheSize / 1e6,
               prop.major, prop.minor);
   if (test) {
-    // KT_TEST_ONLY=gemv|gemv-tc|gemv-i8|ops|mla|mla-prefill|gemm runs one group.
+    CB(cublasCreate(&g_blas));
+    // KT_TEST_ONLY=gemv,gemv-tc,gemv-i8,ops,mla,mla-prefill,gemm (any subset) runs those groups.
     const char* only = std::getenv("KT_TEST_ONLY");
-    auto want = [&](const char* g) { return !only || std::strcmp(only, g) == 0; };
+    auto want = [&](const char* g) { return !only || InList(only, g); };
     if (want("gemv")) TestGemv(quick);
     if (want("gemv-tc")) TestGemvTc();
     if (want("gemv-i8")) TestGemvI8();
@@ -957,15 +1004,16 @@ int main(int argc, char** argv) {
     if (want("mla")) TestMla(quick);
     if (want("mla-prefill")) TestMlaPrefill();
     if (want("gemm")) TestPrefill();
+    CB(cublasDestroy(g_blas));
     std::printf("checks: %d passed, %d failed\n", g_pass, g_fail);
     for (auto& n : g_fail_names) std::printf("  FAILED: %s\n", n.c_str());
   }
   if (bench) {
     cublasHandle_t h;
     CB(cublasCreate(&h));
-    // KT_BENCH_ONLY=gemv|mla|gemm runs one section (e.g. under a profiler).
+    // KT_BENCH_ONLY=gemv,mla,gemm (any subset) runs those sections (e.g. under a profiler).
     const char* only = std::getenv("KT_BENCH_ONLY");
-    auto want = [&](const char* sec) { return !only || std::strcmp(only, sec) == 0; };
+    auto want = [&](const char* sec) { return !only || InList(only, sec); };
     BenchCeilings(h);
     if (want("gemv")) BenchGemv(h, quick);
     if (want("mla")) BenchMla();

@@ -28,6 +28,11 @@ KT_CUDA_FORCEINLINE void LdMatrixX4Trans(u32* r, const void* row_addr) {
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                : "r"(SmemAddr(row_addr)));
 }
+KT_CUDA_FORCEINLINE void LdMatrixX2(u32* r, const void* row_addr) {  // lanes 0..15 give addresses
+  asm volatile("ldmatrix.sync.aligned.m8n8.x2.shared.b16 {%0,%1}, [%2];\n"
+               : "=r"(r[0]), "=r"(r[1])
+               : "r"(SmemAddr(row_addr)));
+}
 KT_CUDA_FORCEINLINE void LdMatrixX4(u32* r, const void* row_addr) {
   asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
                : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
