@@ -67,6 +67,38 @@ Status MatVec(ThreadPool& pool, const CpuKernels& kernels, const QuantMatrix& w,
   return Status::Ok();
 }
 
+Status MatVecs(ThreadPool& pool, const CpuKernels& kernels, std::span<const QuantMatrix> ws,
+               const float* x, std::span<float* const> ys) {
+  if (ws.size() != ys.size())
+    return KT_ERROR(kInvalidArgument, ws.size(), " matrices but ", ys.size(), " outputs");
+  if (ws.empty()) return Status::Ok();
+  const size_t m = ws.size();
+  std::vector<RowKernel> kernel(m);
+  std::vector<int64_t> first_task(m + 1, 0);
+  std::vector<uint8_t> act[3];
+  std::vector<const uint8_t*> act_of(m);
+  for (size_t i = 0; i < m; ++i) {
+    if (ws[i].cols != ws[0].cols)
+      return KT_ERROR(kInvalidArgument, "matrix ", i, " has ", ws[i].cols, " columns, matrix 0 has ", ws[0].cols);
+    KT_ASSIGN_OR_RETURN(kernel[i], kernels.For(ws[i]));
+    first_task[i + 1] = first_task[i] + (ws[i].rows + kRowsPerTask - 1) / kRowsPerTask;
+    const ActFormat format = ActFormatFor(ws[i].type);
+    std::vector<uint8_t>& buf = act[static_cast<int>(format)];
+    if (buf.empty()) {
+      buf.resize(ActBytes(format, ws[0].cols));
+      QuantizeActivation(format, x, ws[0].cols, buf.data());
+    }
+    act_of[i] = buf.data();
+  }
+  pool.ParallelFor(first_task[m], [&](int64_t task, int) {
+    size_t i = 0;
+    while (task >= first_task[i + 1]) ++i;
+    const int64_t begin = (task - first_task[i]) * kRowsPerTask;
+    DotRows(kernel[i], ws[i], begin, std::min(ws[i].rows, begin + kRowsPerTask), act_of[i], ys[i] + begin);
+  });
+  return Status::Ok();
+}
+
 Status RoutedExperts(ThreadPool& pool, const CpuKernels& kernels, const ExpertStack& s,
                      const float* x, std::span<const int32_t> expert_ids,
                      std::span<const float> expert_weights, float* y, MoeScratch& scratch) {
@@ -74,60 +106,100 @@ Status RoutedExperts(ThreadPool& pool, const CpuKernels& kernels, const ExpertSt
   if (expert_weights.size() != expert_ids.size())
     return KT_ERROR(kInvalidArgument, "expert ids (", k, ") and weights (",
                     expert_weights.size(), ") differ in count");
-  if (k == 0) return Status::Ok();
-  std::vector<QuantMatrix> gate(k), up(k), down(k);
+  std::vector<ExpertFfn> experts(k);
   for (int64_t i = 0; i < k; ++i) {
-    KT_ASSIGN_OR_RETURN(gate[i], ExpertSlice(s.gate_type, s.gate, s.hidden, s.ff, s.n_experts, expert_ids[i],
-                                             s.gate_layout_rows));
-    KT_ASSIGN_OR_RETURN(up[i], ExpertSlice(s.up_type, s.up, s.hidden, s.ff, s.n_experts, expert_ids[i],
-                                           s.up_layout_rows));
-    KT_ASSIGN_OR_RETURN(down[i], ExpertSlice(s.down_type, s.down, s.ff, s.hidden, s.n_experts, expert_ids[i],
-                                             s.down_layout_rows));
+    KT_ASSIGN_OR_RETURN(experts[i].gate, ExpertSlice(s.gate_type, s.gate, s.hidden, s.ff, s.n_experts,
+                                                     expert_ids[i], s.gate_layout_rows));
+    KT_ASSIGN_OR_RETURN(experts[i].up, ExpertSlice(s.up_type, s.up, s.hidden, s.ff, s.n_experts, expert_ids[i],
+                                                   s.up_layout_rows));
+    KT_ASSIGN_OR_RETURN(experts[i].down, ExpertSlice(s.down_type, s.down, s.ff, s.hidden, s.n_experts,
+                                                     expert_ids[i], s.down_layout_rows));
+    experts[i].weight = expert_weights[i];
   }
-  KT_ASSIGN_OR_RETURN(const RowKernel gate_k, kernels.For(gate[0]));
-  KT_ASSIGN_OR_RETURN(const RowKernel up_k, kernels.For(up[0]));
-  KT_ASSIGN_OR_RETURN(const RowKernel down_k, kernels.For(down[0]));
+  return ExpertFfns(pool, kernels, experts, x, y, scratch);
+}
 
-  // Phase 1: gate and up rows of every selected expert share one quantised x.
-  const ActFormat in_format = ActFormatFor(s.gate_type);
-  if (ActFormatFor(s.up_type) != in_format)
-    return KT_ERROR(kUnimplemented, "gate and up experts need different activation formats");
-  scratch.act_in.resize(ActBytes(in_format, s.hidden));
-  QuantizeActivation(in_format, x, s.hidden, scratch.act_in.data());
-  scratch.gate_up.resize(2 * k * s.ff);
-  const int64_t tasks_per_expert = (s.ff + kRowsPerTask - 1) / kRowsPerTask;
-  pool.ParallelFor(k * tasks_per_expert, [&](int64_t task, int) {
-    const int64_t i = task / tasks_per_expert;
-    const int64_t begin = (task % tasks_per_expert) * kRowsPerTask;
-    const int64_t end = std::min(s.ff, begin + kRowsPerTask);
-    float* g = scratch.gate_up.data() + 2 * i * s.ff;
-    float* u = g + s.ff;
-    DotRows(gate_k, gate[i], begin, end, scratch.act_in.data(), g + begin);
-    DotRows(up_k, up[i], begin, end, scratch.act_in.data(), u + begin);
+Status ExpertFfns(ThreadPool& pool, const CpuKernels& kernels, std::span<const ExpertFfn> experts,
+                  const float* x, float* y, MoeScratch& scratch) {
+  const size_t k = experts.size();
+  if (k == 0) return Status::Ok();
+  const int64_t hidden = experts[0].gate.cols;
+  struct Plan {
+    RowKernel gate, up, down;
+    int64_t ff = 0;
+    const uint8_t* act_in = nullptr;
+    size_t gate_up_at = 0, mid_at = 0;  // offsets into scratch.gate_up / act_mid
+  };
+  std::vector<Plan> plan(k);
+  std::vector<int64_t> first_task(k + 1, 0);
+  size_t gate_up_floats = 0, mid_bytes = 0;
+  for (auto& buf : scratch.act_in) buf.clear();
+  for (size_t i = 0; i < k; ++i) {
+    const ExpertFfn& e = experts[i];
+    const int64_t ff = e.gate.rows;
+    if (e.gate.cols != hidden || e.up.cols != hidden || e.down.rows != hidden || e.up.rows != ff ||
+        e.down.cols != ff)
+      return KT_ERROR(kInvalidArgument, "expert ", i, " shapes do not chain: gate ", e.gate.rows, "x",
+                      e.gate.cols, ", up ", e.up.rows, "x", e.up.cols, ", down ", e.down.rows, "x", e.down.cols,
+                      " (hidden ", hidden, ")");
+    Plan& p = plan[i];
+    KT_ASSIGN_OR_RETURN(p.gate, kernels.For(e.gate));
+    KT_ASSIGN_OR_RETURN(p.up, kernels.For(e.up));
+    KT_ASSIGN_OR_RETURN(p.down, kernels.For(e.down));
+    const ActFormat in_format = ActFormatFor(e.gate.type);
+    if (ActFormatFor(e.up.type) != in_format)
+      return KT_ERROR(kUnimplemented, "gate and up of expert ", i, " need different activation formats");
+    std::vector<uint8_t>& act = scratch.act_in[static_cast<int>(in_format)];
+    if (act.empty()) {
+      act.resize(ActBytes(in_format, hidden));
+      QuantizeActivation(in_format, x, hidden, act.data());
+    }
+    p.ff = ff;
+    p.gate_up_at = gate_up_floats;
+    gate_up_floats += 2 * ff;
+    p.mid_at = mid_bytes;
+    mid_bytes += ActBytes(ActFormatFor(e.down.type), ff);
+    first_task[i + 1] = first_task[i] + (ff + kRowsPerTask - 1) / kRowsPerTask;
+  }
+  // Pointers into act_in are taken only now: the buffers no longer move.
+  for (size_t i = 0; i < k; ++i)
+    plan[i].act_in = scratch.act_in[static_cast<int>(ActFormatFor(experts[i].gate.type))].data();
+
+  // Phase 1: gate and up rows of every expert; task t covers the same rows
+  // of both, so the two streams advance together.
+  scratch.gate_up.resize(gate_up_floats);
+  pool.ParallelFor(first_task[k], [&](int64_t task, int) {
+    size_t i = 0;
+    while (task >= first_task[i + 1]) ++i;
+    const Plan& p = plan[i];
+    const int64_t begin = (task - first_task[i]) * kRowsPerTask;
+    const int64_t end = std::min(p.ff, begin + kRowsPerTask);
+    float* g = scratch.gate_up.data() + p.gate_up_at;
+    float* u = g + p.ff;
+    DotRows(p.gate, experts[i].gate, begin, end, p.act_in, g + begin);
+    DotRows(p.up, experts[i].up, begin, end, p.act_in, u + begin);
   });
 
   // Phase 2: SiLU gating, then quantise each expert's hidden vector once.
-  const ActFormat mid_format = ActFormatFor(s.down_type);
-  const size_t mid_bytes = ActBytes(mid_format, s.ff);
-  scratch.hidden.resize(k * s.ff);
-  scratch.act_mid.resize(k * mid_bytes);
-  for (int64_t i = 0; i < k; ++i) {
-    const float* g = scratch.gate_up.data() + 2 * i * s.ff;
-    const float* u = g + s.ff;
-    float* h = scratch.hidden.data() + i * s.ff;
-    for (int64_t r = 0; r < s.ff; ++r) h[r] = g[r] / (1.0f + std::exp(-g[r])) * u[r];
-    QuantizeActivation(mid_format, h, s.ff, scratch.act_mid.data() + i * mid_bytes);
+  scratch.hidden.resize(gate_up_floats / 2);
+  scratch.act_mid.resize(mid_bytes);
+  for (size_t i = 0; i < k; ++i) {
+    const Plan& p = plan[i];
+    const float* g = scratch.gate_up.data() + p.gate_up_at;
+    const float* u = g + p.ff;
+    float* h = scratch.hidden.data() + p.gate_up_at / 2;
+    for (int64_t r = 0; r < p.ff; ++r) h[r] = g[r] / (1.0f + std::exp(-g[r])) * u[r];
+    QuantizeActivation(ActFormatFor(experts[i].down.type), h, p.ff, scratch.act_mid.data() + p.mid_at);
   }
 
-  // Phase 3: each task owns output rows and sums over the experts, so no
-  // reduction across threads is needed.
-  pool.ParallelFor((s.hidden + kRowsPerTask - 1) / kRowsPerTask, [&](int64_t task, int) {
+  // Phase 3: each task owns output rows and sums over the experts.
+  pool.ParallelFor((hidden + kRowsPerTask - 1) / kRowsPerTask, [&](int64_t task, int) {
     const int64_t begin = task * kRowsPerTask;
-    const int64_t end = std::min(s.hidden, begin + kRowsPerTask);
+    const int64_t end = std::min(hidden, begin + kRowsPerTask);
     float acc[kRowsPerTask] = {}, part[kRowsPerTask];
-    for (int64_t i = 0; i < k; ++i) {
-      DotRows(down_k, down[i], begin, end, scratch.act_mid.data() + i * mid_bytes, part);
-      for (int64_t r = 0; r < end - begin; ++r) acc[r] += expert_weights[i] * part[r];
+    for (size_t i = 0; i < k; ++i) {
+      DotRows(plan[i].down, experts[i].down, begin, end, scratch.act_mid.data() + plan[i].mid_at, part);
+      for (int64_t r = 0; r < end - begin; ++r) acc[r] += experts[i].weight * part[r];
     }
     for (int64_t r = begin; r < end; ++r) y[r] += acc[r - begin];
   });

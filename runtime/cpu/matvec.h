@@ -67,6 +67,12 @@ class CpuKernels {
 Status MatVec(ThreadPool& pool, const CpuKernels& kernels, const QuantMatrix& w,
               const float* x, float* y);
 
+// ys[i] = ws[i] x for several matrices with the same input, in one parallel
+// pass (one wait for the workers instead of one per matrix). Every ws[i]
+// has the same cols; x is quantised once per activation format.
+Status MatVecs(ThreadPool& pool, const CpuKernels& kernels, std::span<const QuantMatrix> ws,
+               const float* x, std::span<float* const> ys);
+
 // Routed experts of one MoE layer for one token:
 //   y += sum_k weight[k] * down_e( silu(gate_e x) * up_e x ),  e = experts[k]
 // gate/up are stacked {hidden, ff, n_experts}, down {ff, hidden, n_experts}.
@@ -83,8 +89,8 @@ struct ExpertStack {
 
 class MoeScratch {
  public:
-  std::vector<uint8_t> act_in;     // x quantised for the gate/up kernels
-  std::vector<float> hidden;       // silu(gate) * up per selected expert
+  std::vector<uint8_t> act_in[3];  // x quantised, per ActFormat
+  std::vector<float> hidden;       // silu(gate) * up per expert
   std::vector<uint8_t> act_mid;    // hidden quantised for the down kernels
   std::vector<float> gate_up;      // raw gate and up outputs
 };
@@ -92,5 +98,20 @@ class MoeScratch {
 Status RoutedExperts(ThreadPool& pool, const CpuKernels& kernels, const ExpertStack& experts,
                      const float* x, std::span<const int32_t> expert_ids,
                      std::span<const float> expert_weights, float* y, MoeScratch& scratch);
+
+// One gated FFN: gate and up {cols hidden, rows ff}, down {cols ff, rows
+// hidden}; its output is scaled by `weight`.
+struct ExpertFfn {
+  QuantMatrix gate, up, down;
+  float weight = 1.0f;
+};
+
+// y += sum_i experts[i].weight * down_i( silu(gate_i x) * up_i x ) for one
+// token. Experts may differ in ff and weight types (routed and shared
+// experts, or one dense FFN) but share hidden. Two parallel passes over all
+// of them: gate and up rows, then down rows, where each task owns a range
+// of output rows and sums over the experts (no cross-thread reduction).
+Status ExpertFfns(ThreadPool& pool, const CpuKernels& kernels, std::span<const ExpertFfn> experts,
+                  const float* x, float* y, MoeScratch& scratch);
 
 }  // namespace kt::cpu

@@ -171,5 +171,123 @@ TEST(RoutedExpertsTest, MatchesScalarFloatFfn) {
   EXPECT_EQ(s.code(), StatusCode::kOutOfRange);
 }
 
+
+// Experts of different widths and weight types in one call (routed experts
+// plus a shared one, as the executor passes them), against float math.
+TEST(ExpertFfnsTest, MixedExpertsMatchScalarFloatFfn) {
+  const int64_t hidden = 512;
+  std::mt19937 rng(11);
+  std::normal_distribution<float> normal(0.0f, 0.2f);
+  struct Spec {
+    int64_t ff;
+    GgmlType gate_up, down;
+    float weight;
+  };
+  const Spec specs[] = {{96, GgmlType::kQ4_K, GgmlType::kQ8_0, 0.6f},
+                        {64, GgmlType::kQ4_K, GgmlType::kQ5_0, 0.3f},
+                        {256, GgmlType::kQ4_K, GgmlType::kQ6_K, 1.0f},
+                        {32, GgmlType::kQ8_0, GgmlType::kF32, 0.5f}};
+  std::vector<float> x(hidden);
+  for (float& v : x) v = normal(rng);
+  std::vector<std::vector<uint8_t>> storage;
+  std::vector<ExpertFfn> experts;
+  std::vector<double> ref(hidden, 0.0);
+  for (const Spec& sp : specs) {
+    auto random = [&](int64_t n) {
+      std::vector<float> v(n);
+      for (float& f : v) f = normal(rng);
+      return v;
+    };
+    const std::vector<float> g = random(sp.ff * hidden), u = random(sp.ff * hidden), d = random(hidden * sp.ff);
+    storage.push_back(QuantizeMatrix(sp.gate_up, g, sp.ff, hidden));
+    storage.push_back(QuantizeMatrix(sp.gate_up, u, sp.ff, hidden));
+    storage.push_back(QuantizeMatrix(sp.down, d, hidden, sp.ff));
+    const auto gd = Dequantize(sp.gate_up, storage[storage.size() - 3], sp.ff, hidden);
+    const auto ud = Dequantize(sp.gate_up, storage[storage.size() - 2], sp.ff, hidden);
+    const auto dd = Dequantize(sp.down, storage.back(), hidden, sp.ff);
+    ExpertFfn e;
+    e.gate = {sp.gate_up, storage[storage.size() - 3].data(), sp.ff, hidden, *quant::RowBytes(sp.gate_up, hidden)};
+    e.up = {sp.gate_up, storage[storage.size() - 2].data(), sp.ff, hidden, *quant::RowBytes(sp.gate_up, hidden)};
+    e.down = {sp.down, storage.back().data(), hidden, sp.ff, *quant::RowBytes(sp.down, sp.ff)};
+    e.weight = sp.weight;
+    experts.push_back(e);
+    std::vector<double> h(sp.ff);
+    for (int64_t r = 0; r < sp.ff; ++r) {
+      double gs = 0, us = 0;
+      for (int64_t c = 0; c < hidden; ++c) {
+        gs += gd[r * hidden + c] * double(x[c]);
+        us += ud[r * hidden + c] * double(x[c]);
+      }
+      h[r] = gs / (1 + std::exp(-gs)) * us;
+    }
+    for (int64_t r = 0; r < hidden; ++r) {
+      double o = 0;
+      for (int64_t c = 0; c < sp.ff; ++c) o += dd[r * sp.ff + c] * h[c];
+      ref[r] += sp.weight * o;
+    }
+  }
+  double max_ref = 0;
+  for (double v : ref) max_ref = std::max(max_ref, std::fabs(v));
+  ASSERT_GT(max_ref, 0.0);
+  auto pool = ThreadPool::Create({2, false});
+  ASSERT_TRUE(pool.ok());
+  for (Isa isa : {Isa::kGeneric, Isa::kAvx2, Isa::kAvx512}) {
+    if (!HostSupports(isa)) continue;
+    std::vector<float> y(hidden, -2.0f);
+    MoeScratch scratch;
+    ASSERT_TRUE(ExpertFfns(**pool, CpuKernels(isa), experts, x.data(), y.data(), scratch).ok());
+    for (int64_t r = 0; r < hidden; ++r)
+      EXPECT_NEAR(y[r] + 2.0f, ref[r], 3e-2 * max_ref) << IsaName(isa) << " row " << r;
+  }
+  // Shapes that do not chain are an error, not a wrong read.
+  std::vector<ExpertFfn> bad = {experts[0]};
+  bad[0].down.cols = 32;
+  std::vector<float> y(hidden);
+  MoeScratch scratch;
+  EXPECT_EQ(ExpertFfns(**pool, CpuKernels(Isa::kGeneric), bad, x.data(), y.data(), scratch).code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(MatVecsTest, MatchesOneMatVecPerMatrix) {
+  const int64_t cols = 512;
+  std::mt19937 rng(3);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(cols);
+  for (float& v : x) v = normal(rng);
+  const std::pair<GgmlType, int64_t> specs[] = {
+      {GgmlType::kQ4_K, 40}, {GgmlType::kQ5_0, 19}, {GgmlType::kF32, 7}, {GgmlType::kQ6_K, 33}};
+  std::vector<std::vector<uint8_t>> storage;
+  std::vector<QuantMatrix> ws;
+  for (const auto& [type, rows] : specs) {
+    std::vector<float> w(rows * cols);
+    for (float& v : w) v = normal(rng);
+    storage.push_back(QuantizeMatrix(type, w, rows, cols));
+    ws.push_back({type, storage.back().data(), rows, cols, *quant::RowBytes(type, cols)});
+  }
+  auto pool = ThreadPool::Create({2, false});
+  ASSERT_TRUE(pool.ok());
+  for (Isa isa : {Isa::kGeneric, Isa::kAvx2, Isa::kAvx512}) {
+    if (!HostSupports(isa)) continue;
+    CpuKernels kernels(isa);
+    std::vector<std::vector<float>> one(ws.size()), all(ws.size());
+    std::vector<float*> outs;
+    for (size_t i = 0; i < ws.size(); ++i) {
+      one[i].resize(ws[i].rows);
+      all[i].assign(ws[i].rows, NAN);
+      ASSERT_TRUE(MatVec(**pool, kernels, ws[i], x.data(), one[i].data()).ok());
+      outs.push_back(all[i].data());
+    }
+    ASSERT_TRUE(MatVecs(**pool, kernels, ws, x.data(), outs).ok());
+    for (size_t i = 0; i < ws.size(); ++i)
+      for (int64_t r = 0; r < ws[i].rows; ++r) EXPECT_EQ(all[i][r], one[i][r]) << IsaName(isa) << " matrix " << i;
+  }
+  QuantMatrix narrow = ws[0];
+  narrow.cols = 256;
+  std::vector<QuantMatrix> mixed = {ws[0], narrow};
+  std::vector<float> a(ws[0].rows), b(ws[0].rows);
+  std::vector<float*> outs = {a.data(), b.data()};
+  EXPECT_EQ(MatVecs(**pool, CpuKernels(Isa::kGeneric), mixed, x.data(), outs).code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace kt::cpu

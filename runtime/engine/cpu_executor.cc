@@ -196,17 +196,25 @@ Status CpuExecutor::Attention(uint32_t il, const std::vector<float>& x, size_t n
   const Norms& nm = norms_[il];
   const size_t head_k = c_.head_k_dim(), q_width = size_t{c_.n_head} * head_k;
   std::vector<float> q(n * q_width);
-  if (c_.q_lora_rank > 0) {
-    std::vector<float> qa(n * c_.q_lora_rank), qa_norm;
-    KT_RETURN_IF_ERROR(MatMul(MatrixOf(*l.q_a), x.data(), n, qa.data()));
-    RmsNormRows(qa, nm.q_a, c_.rms_eps, n, qa_norm);
-    KT_RETURN_IF_ERROR(MatMul(MatrixOf(*l.q_b), qa_norm.data(), n, q.data()));
-  } else {
-    KT_RETURN_IF_ERROR(MatMul(MatrixOf(*l.q), x.data(), n, q.data()));
-  }
   const size_t kv_width = c_.kv_lora_rank + c_.qk_rope_dim;
   std::vector<float> kv_a(n * kv_width), latent(c_.kv_lora_rank);
-  KT_RETURN_IF_ERROR(MatMul(MatrixOf(l.kv_a_mqa), x.data(), n, kv_a.data()));
+  // The first query projection and kv_a read the same x: for one token they
+  // share one parallel pass.
+  const QuantMatrix q_first = MatrixOf(c_.q_lora_rank > 0 ? *l.q_a : *l.q), kv_a_m = MatrixOf(l.kv_a_mqa);
+  std::vector<float> qa(c_.q_lora_rank > 0 ? n * c_.q_lora_rank : 0), qa_norm;
+  float* q_first_out = c_.q_lora_rank > 0 ? qa.data() : q.data();
+  if (n == 1) {
+    const QuantMatrix ws[] = {q_first, kv_a_m};
+    float* const ys[] = {q_first_out, kv_a.data()};
+    KT_RETURN_IF_ERROR(cpu::MatVecs(*pool_, kernels_, ws, x.data(), ys));
+  } else {
+    KT_RETURN_IF_ERROR(MatMul(q_first, x.data(), n, q_first_out));
+    KT_RETURN_IF_ERROR(MatMul(kv_a_m, x.data(), n, kv_a.data()));
+  }
+  if (c_.q_lora_rank > 0) {
+    RmsNormRows(qa, nm.q_a, c_.rms_eps, n, qa_norm);
+    KT_RETURN_IF_ERROR(MatMul(MatrixOf(*l.q_b), qa_norm.data(), n, q.data()));
+  }
   for (size_t t = 0; t < n; ++t) {
     for (uint32_t h = 0; h < c_.n_head; ++h)
       reference::ApplyRope(rope_, positions[t],
@@ -229,6 +237,12 @@ Status CpuExecutor::DenseFfn(const model::WeightView& gate, const model::WeightV
                              const model::WeightView& down, const std::vector<float>& x, size_t n,
                              std::vector<float>& out) {
   const QuantMatrix g = MatrixOf(gate), u = MatrixOf(up);
+  if (n == 1) {
+    const cpu::ExpertFfn ffn{g, u, MatrixOf(down), 1.0f};
+    out.assign(c_.hidden, 0.0f);
+    return cpu::ExpertFfns(*pool_, kernels_, std::span<const cpu::ExpertFfn>(&ffn, 1), x.data(), out.data(),
+                           moe_scratch_);
+  }
   std::vector<float> a(n * g.rows), b(n * u.rows);
   KT_RETURN_IF_ERROR(MatMul(g, x.data(), n, a.data()));
   KT_RETURN_IF_ERROR(MatMul(u, x.data(), n, b.data()));
@@ -252,9 +266,21 @@ Status CpuExecutor::MoeFfn(uint32_t il, const std::vector<float>& x, size_t n, s
                          static_cast<int64_t>(c_.expert_ff), static_cast<int64_t>(c_.n_expert),
                          l.gate_exps->layout_rows, l.up_exps->layout_rows, l.down_exps->layout_rows};
   if (n == 1) {
-    std::vector<int32_t> ids(routes[0].experts.begin(), routes[0].experts.end());
-    KT_RETURN_IF_ERROR(cpu::RoutedExperts(*pool_, kernels_, stack, x.data(), ids, routes[0].weights, out.data(),
-                                          moe_scratch_));
+    // Routed and shared experts in one pair of parallel passes.
+    std::vector<cpu::ExpertFfn> ffns;
+    const int64_t F = c_.expert_ff;
+    for (size_t k = 0; k < routes[0].experts.size(); ++k) {
+      const int64_t e = routes[0].experts[k];
+      cpu::ExpertFfn f;
+      KT_ASSIGN_OR_RETURN(f.gate, cpu::ExpertSlice(stack.gate_type, stack.gate, E, F, c_.n_expert, e, stack.gate_layout_rows));
+      KT_ASSIGN_OR_RETURN(f.up, cpu::ExpertSlice(stack.up_type, stack.up, E, F, c_.n_expert, e, stack.up_layout_rows));
+      KT_ASSIGN_OR_RETURN(f.down, cpu::ExpertSlice(stack.down_type, stack.down, F, E, c_.n_expert, e, stack.down_layout_rows));
+      f.weight = routes[0].weights[k];
+      ffns.push_back(f);
+    }
+    if (c_.n_expert_shared > 0)
+      ffns.push_back({MatrixOf(*l.gate_shexp), MatrixOf(*l.up_shexp), MatrixOf(*l.down_shexp), 1.0f});
+    return cpu::ExpertFfns(*pool_, kernels_, ffns, x.data(), out.data(), moe_scratch_);
   } else {
     // Group the batch by expert so each expert's weights stream once.
     std::map<uint32_t, std::vector<std::pair<size_t, float>>> by_expert;
