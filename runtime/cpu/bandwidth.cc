@@ -1,5 +1,7 @@
 #include "runtime/cpu/bandwidth.h"
 
+#include "kernels/cpu/stream_read.h"
+
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -27,22 +29,17 @@ StatusOr<BandwidthResult> MeasureReadBandwidth(ThreadPool& pool, uint64_t bytes,
     for (uint64_t i = begin; i < end; ++i) words[i] = i;
   });
 
+  // Full-width loads (kernels/cpu/stream_read.h); each worker reads one
+  // contiguous run of chunks (the pool hands out contiguous ranges).
+  const StreamReadFn read = GetStreamRead(BestHostIsa());
+  const uint64_t chunk_bytes = per_chunk * sizeof(uint64_t);
   std::atomic<uint64_t> sink{0};
   std::vector<double> gbps;
   for (int r = 0; r < repeats + 1; ++r) {  // the first pass warms up
     const auto start = std::chrono::steady_clock::now();
     pool.ParallelFor(chunks, [&](int64_t c, int) {
-      const uint64_t begin = c * per_chunk, end = std::min(n_words, begin + per_chunk);
-      uint64_t a = 0, b = 0, d = 0, e = 0;
-      uint64_t i = begin;
-      for (; i + 4 <= end; i += 4) {
-        a += words[i];
-        b += words[i + 1];
-        d += words[i + 2];
-        e += words[i + 3];
-      }
-      for (; i < end; ++i) a += words[i];
-      sink.fetch_add(a + b + d + e, std::memory_order_relaxed);
+      const uint64_t begin = c * chunk_bytes, end = std::min<uint64_t>(n_words * sizeof(uint64_t), begin + chunk_bytes);
+      if (begin < end) sink.fetch_add(read(static_cast<const uint8_t*>(mem) + begin, end - begin), std::memory_order_relaxed);
     });
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
