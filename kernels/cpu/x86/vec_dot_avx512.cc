@@ -89,43 +89,55 @@ float DotQ4_K(int64_t n, const void* w, const void* x) {
 }
 
 
-// Two Q5_0 blocks per step: their 64 five-bit values fill one zmm (fifth
-// bits set through a 64-bit mask register), one vpdpbusd against the two
-// activation blocks, and per-block scales blended into one vector.
+// Two Q5_0 blocks per step from one 44-byte load, [d qh[4] qs[16]] twice.
+// Word permutes (AVX512BW) spread the two blocks' qs into one zmm of 64
+// nibbles in element order and their two f16 scales over 8 lanes each; the
+// fifth bits come straight from memory into a 64-bit mask register. One
+// vpdpbusd then covers both blocks.
+inline __mmask32 LoadMask32(const uint8_t* p) {
+  uint32_t bits;
+  std::memcpy(&bits, p, 4);
+  return bits;
+}
+
 float DotQ5_0(int64_t n, const void* w, const void* x) {
   const auto* wb = static_cast<const BlockQ5_0*>(w);
   const auto* xb = static_cast<const ActQ8_32*>(x);
+  static_assert(sizeof(BlockQ5_0) == 22);
   const int64_t nb = n / 32;
-  const __m256i low_mask = _mm256_set1_epi8(15);
+  const __m512i m4 = _mm512_set1_epi8(15);
   const __m512i sixteen = _mm512_set1_epi8(16);
+  // Words 3-10 hold block 0's qs, 14-21 block 1's; each is taken twice,
+  // the second copy for the high nibbles.
+  const __m512i qs_words = _mm512_setr_epi32(0x00040003, 0x00060005, 0x00080007, 0x000a0009, 0x00040003, 0x00060005,
+                                             0x00080007, 0x000a0009, 0x000f000e, 0x00110010, 0x00130012, 0x00150014,
+                                             0x000f000e, 0x00110010, 0x00130012, 0x00150014);
+  // Word 0 is block 0's scale, word 11 block 1's.
+  const __m512i d_words = _mm512_setr_epi32(0, 0, 0, 0, 0x000b000b, 0x000b000b, 0x000b000b, 0x000b000b, 0, 0, 0, 0, 0,
+                                            0, 0, 0);
+  constexpr __mmask32 kHighNibbleWords = 0xFF00FF00;
+  constexpr __mmask64 kTwoBlocks = (__mmask64{1} << 44) - 1;
   __m512 acc = _mm512_setzero_ps();
   int64_t b = 0;
   for (; b + 2 <= nb; b += 2) {
     PrefetchAhead(&wb[b]);
-    const __m256i qs = _mm256_set_m128i(_mm_loadu_si128(reinterpret_cast<const __m128i*>(wb[b + 1].qs)),
-                                        _mm_loadu_si128(reinterpret_cast<const __m128i*>(wb[b].qs)));
-    const __m256i lo = _mm256_and_si256(qs, low_mask);                       // [b lo | b+1 lo]
-    const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(qs, 4), low_mask);  // [b hi | b+1 hi]
-    // 16-byte lanes [b lo, b+1 lo, b hi, b+1 hi] -> [b lo, b hi, b+1 lo, b+1 hi]: element order.
-    __m512i q = _mm512_shuffle_i64x2(_mm512_inserti64x4(_mm512_zextsi256_si512(lo), hi, 1),
-                                     _mm512_inserti64x4(_mm512_zextsi256_si512(lo), hi, 1), _MM_SHUFFLE(3, 1, 2, 0));
-    uint32_t qh0, qh1;
-    std::memcpy(&qh0, wb[b].qh, 4);
-    std::memcpy(&qh1, wb[b + 1].qh, 4);
-    const __mmask64 fifth = static_cast<__mmask64>(qh0) | (static_cast<__mmask64>(qh1) << 32);
-    q = _mm512_or_si512(q, _mm512_maskz_mov_epi8(fifth, sixteen));
+    const __m512i raw = _mm512_maskz_loadu_epi8(kTwoBlocks, &wb[b]);
+    __m512i q = _mm512_permutexvar_epi16(qs_words, raw);
+    q = _mm512_and_si512(_mm512_mask_srli_epi16(q, kHighNibbleWords, q, 4), m4);
+    const __mmask64 fifth = _mm512_kunpackd(LoadMask32(wb[b + 1].qh), LoadMask32(wb[b].qh));
+    q = _mm512_mask_add_epi8(q, fifth, q, sixteen);
     const __m512i xq = LoadPair(xb[b].qs, xb[b + 1].qs);
     // The -16 zero point: subtract 16 * sum(x) per lane group, in integers.
     const __m512i dot = _mm512_sub_epi32(_mm512_dpbusd_epi32(_mm512_setzero_si512(), q, xq),
                                          _mm512_dpbusd_epi32(_mm512_setzero_si512(), sixteen, xq));
-    const __m512 scale = PairScale(Fp16ToFloat(wb[b].d) * xb[b].d, Fp16ToFloat(wb[b + 1].d) * xb[b + 1].d);
+    const __m512 wd = _mm512_cvtph_ps(_mm512_castsi512_si256(_mm512_permutexvar_epi16(d_words, raw)));
+    const __m512 scale = _mm512_mul_ps(wd, PairScale(xb[b].d, xb[b + 1].d));
     acc = _mm512_fmadd_ps(scale, _mm512_cvtepi32_ps(dot), acc);
   }
   float sum = _mm512_reduce_add_ps(acc);
   if (b < nb) sum += GetVecDotAvx2(quant::GgmlType::kQ5_0)(32, &wb[b], &xb[b]);
   return sum;
 }
-
 
 // Q6_K, 64 values per vpdpbusd. Each half-block of 128 values is ql (64
 // bytes: low nibbles give values 0-63, high nibbles 64-127) plus 32 qh bytes
