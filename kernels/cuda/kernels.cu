@@ -193,73 +193,109 @@ cudaError_t LaunchOverlapped(void (*kernel)(Params...), dim3 grid, dim3 block, c
   return cudaLaunchKernelEx(&cfg, kernel, static_cast<Params>(args)...);
 }
 
-template <int NT, int R, int S, int KS = 1>
+template <int NT, int R, int KS = 1>
 cudaError_t LaunchI8(int type, const u8* w, long long rb, int k, int n, const I8Act& xa, float* y, long long ldy,
                      cudaStream_t s) {
-  const int rows_per_block = R * kI8Warps / KS;
-  const dim3 grid((n + rows_per_block - 1) / rows_per_block), block(kI8Warps * 32);
-  if (type == kQ4_K) return LaunchOverlapped(GemvI8Q4KKernel<NT, R, S, KS>, grid, block, s, 0, w, rb, k, n, xa, y, ldy);
-  return LaunchOverlapped(GemvI8Q80Kernel<NT, R, 2>, grid, block, s, 0, w, rb, k, n, xa, y, ldy);
+  const int block = kI8Warps * 32;
+  if (type == kQ4_K) {
+    auto kernel = GemvI8Q4KKernel<NT, R, 3, KS>;
+    const int sets = kI8Warps / KS;  // row groups per block
+    // One block per `sets` row groups. (Capping the grid at one resident
+    // wave, with warps looping over groups, was tried: the static split left
+    // some warps a group more than others, 7168->18432 went 23.6 -> 27.3 us.)
+    const int blocks = static_cast<int>((static_cast<long long>(n + R - 1) / R + sets - 1) / sets);
+    return LaunchOverlapped(kernel, dim3(blocks), dim3(block), s, 0, w, rb, k, n, xa, y, ldy);
+  }
+  const dim3 grid((n + R * kI8Warps - 1) / (R * kI8Warps));
+  return LaunchOverlapped(GemvI8Q80Kernel<NT, R, 2>, grid, dim3(block), s, 0, w, rb, k, n, xa, y, ldy);
+}
+
+}  // namespace
+
+namespace {
+
+I8Act I8Workspace(void* workspace, int k) {
+  const long long kp = I8Stride(k);
+  i8* hi = static_cast<i8*>(workspace);
+  i8* lo = hi + kp * 8;
+  return I8Act{hi, lo, reinterpret_cast<float2*>(lo + kp * 8), kp};
+}
+
+bool I8ArgsOk(int type, const void* w, long long row_bytes, int k, int n, int ntok, const float* y,
+              const void* workspace, int rpw) {
+  if (!GemvI8Supports(type) || k <= 0 || n <= 0 || ntok <= 0 || !w || !y || !workspace || RowBytes(type, k) == 0 ||
+      row_bytes < RowBytes(type, k) || (reinterpret_cast<size_t>(workspace) & 15) || (rpw != 0 && rpw != 1 && rpw != 2))
+    return false;
+  if (type == kQ4_K && ((row_bytes & 15) || (reinterpret_cast<size_t>(w) & 15))) return false;
+  if (type == kQ8_0 && ((row_bytes & 1) || (reinterpret_cast<size_t>(w) & 1))) return false;
+  return true;
+}
+
+cudaError_t QuantizeI8(int type, const float* x, long long ldx, int nt, int k, const I8Act& xa, cudaStream_t s) {
+  const long long warps = static_cast<long long>(nt) * (k / 32);
+  return LaunchOverlapped(QuantizeX2Kernel, dim3(static_cast<unsigned>((warps * 32 + 255) / 256)), dim3(256), s, 0, x,
+                          ldx, nt, k, type == kQ4_K ? 64 : 32, xa.kp, const_cast<i8*>(xa.hi), const_cast<i8*>(xa.lo),
+                          const_cast<float2*>(xa.ds));
+}
+
+// The GEMV proper on x already quantised into the workspace (nt <= 8).
+cudaError_t RunI8(int type, const u8* wb, long long row_bytes, int k, int n, const I8Act& xa, int nt, float* yt,
+                  long long ldy, int rpw, cudaStream_t s) {
+  // Q4_K steps are 8 super-blocks (2048 values), staged 2 steps ahead; when
+  // the rows alone give few blocks (N = 2048: 256 blocks of 8 rows) the four
+  // warps of a block split the steps of the same rows instead (KS = 4). Q8_0
+  // steps are 32 blocks (1024 values) and load two steps at a time.
+  const bool long_rows = k > 2048;
+  const bool split_k = type == kQ4_K && k >= 3 * 2048 && (n + 8 - 1) / 8 < 4 * SmCount();
+  const int r = rpw ? rpw : (type == kQ8_0 && nt == 1 && long_rows ? 1 : 2);
+#define KT_I8_CASE(NT)                                                                                   \
+  return split_k ? LaunchI8<NT, 2, 4>(type, wb, row_bytes, k, n, xa, yt, ldy, s)                          \
+                 : LaunchI8<NT, 2>(type, wb, row_bytes, k, n, xa, yt, ldy, s);
+  switch (nt) {
+    case 1:
+      if (r == 1)
+        return split_k ? LaunchI8<1, 1, 4>(type, wb, row_bytes, k, n, xa, yt, ldy, s)
+                       : LaunchI8<1, 1>(type, wb, row_bytes, k, n, xa, yt, ldy, s);
+      KT_I8_CASE(1)
+    case 2: KT_I8_CASE(2)
+    case 3: KT_I8_CASE(3)
+    case 4: KT_I8_CASE(4)
+    case 5: KT_I8_CASE(5)
+    case 6: KT_I8_CASE(6)
+    case 7: KT_I8_CASE(7)
+    default: KT_I8_CASE(8)
+  }
+#undef KT_I8_CASE
 }
 
 }  // namespace
 
 cudaError_t GemvI8(int type, const void* w, long long row_bytes, int k, int n, const float* x, long long ldx,
                    int ntok, float* y, long long ldy, void* workspace, cudaStream_t s, int rpw) {
-  if (!GemvI8Supports(type) || k <= 0 || n <= 0 || ntok <= 0 || !w || !x || !y || !workspace ||
-      RowBytes(type, k) == 0 || row_bytes < RowBytes(type, k) || (reinterpret_cast<size_t>(workspace) & 15) ||
-      (rpw != 0 && rpw != 1 && rpw != 2))
-    return cudaErrorInvalidValue;
-  if (type == kQ4_K && ((row_bytes & 15) || (reinterpret_cast<size_t>(w) & 15))) return cudaErrorInvalidValue;
-  if (type == kQ8_0 && ((row_bytes & 1) || (reinterpret_cast<size_t>(w) & 1))) return cudaErrorInvalidValue;
-  const long long kp = I8Stride(k);
-  i8* hi = static_cast<i8*>(workspace);
-  i8* lo = hi + kp * 8;
-  float2* ds = reinterpret_cast<float2*>(lo + kp * 8);
-  const I8Act xa{hi, lo, ds, kp};
-  const int lane_vals = type == kQ4_K ? 64 : 32;
-  const u8* wb = static_cast<const u8*>(w);
-  // Q4_K steps are 8 super-blocks (2048 values): rows of several steps get
-  // a 3-stage pipeline (S = 3), single-step rows need none (S = 1); when the
-  // rows alone give few blocks (N = 2048: 256 blocks of 8 rows), the four
-  // warps of a block split the steps of the same rows instead (KS = 4). Q8_0
-  // steps are 32 blocks (1024 values) and load two steps at a time.
-  const bool long_rows = k > 2048;
-  const bool split_k = type == kQ4_K && k >= 3 * 2048 && (n + 8 - 1) / 8 < 4 * SmCount();
+  if (!x || !I8ArgsOk(type, w, row_bytes, k, n, ntok, y, workspace, rpw)) return cudaErrorInvalidValue;
+  const I8Act xa = I8Workspace(workspace, k);
   for (int t0 = 0; t0 < ntok; t0 += 8) {
     const int nt = ntok - t0 < 8 ? ntok - t0 : 8;
-    const long long warps = static_cast<long long>(nt) * (k / 32);
-    cudaError_t e = LaunchOverlapped(QuantizeX2Kernel, dim3(static_cast<unsigned>((warps * 32 + 255) / 256)), dim3(256),
-                                     s, 0, x + t0 * ldx, ldx, nt, k, lane_vals, kp, hi, lo, ds);
+    cudaError_t e = QuantizeI8(type, x + t0 * ldx, ldx, nt, k, xa, s);
     if (e != cudaSuccess) return e;
-    float* yt = y + t0 * ldy;
-    const int r = rpw ? rpw : (type == kQ8_0 && nt == 1 && long_rows ? 1 : 2);
-#define KT_I8_CASE(NT)                                                                      \
-  e = split_k     ? LaunchI8<NT, 2, 3, 4>(type, wb, row_bytes, k, n, xa, yt, ldy, s)         \
-      : long_rows ? LaunchI8<NT, 2, 3>(type, wb, row_bytes, k, n, xa, yt, ldy, s)            \
-                  : LaunchI8<NT, 2, 1>(type, wb, row_bytes, k, n, xa, yt, ldy, s);           \
-  break;
-    switch (nt) {
-      case 1:
-        if (r == 1) {
-          e = split_k     ? LaunchI8<1, 1, 3, 4>(type, wb, row_bytes, k, n, xa, yt, ldy, s)
-              : long_rows ? LaunchI8<1, 1, 3>(type, wb, row_bytes, k, n, xa, yt, ldy, s)
-                          : LaunchI8<1, 1, 1>(type, wb, row_bytes, k, n, xa, yt, ldy, s);
-          break;
-        }
-        KT_I8_CASE(1)
-      case 2: KT_I8_CASE(2)
-      case 3: KT_I8_CASE(3)
-      case 4: KT_I8_CASE(4)
-      case 5: KT_I8_CASE(5)
-      case 6: KT_I8_CASE(6)
-      case 7: KT_I8_CASE(7)
-      default: KT_I8_CASE(8)
-    }
-#undef KT_I8_CASE
+    e = RunI8(type, static_cast<const u8*>(w), row_bytes, k, n, xa, nt, y + t0 * ldy, ldy, rpw, s);
     if (e != cudaSuccess) return e;
   }
   return cudaSuccess;
+}
+
+cudaError_t GemvI8Quantize(int type, const float* x, long long ldx, int ntok, int k, void* workspace, cudaStream_t s) {
+  if (!GemvI8Supports(type) || !x || ntok <= 0 || ntok > 8 || k <= 0 || RowBytes(type, k) == 0 || !workspace ||
+      (reinterpret_cast<size_t>(workspace) & 15))
+    return cudaErrorInvalidValue;
+  return QuantizeI8(type, x, ldx, ntok, k, I8Workspace(workspace, k), s);
+}
+
+cudaError_t GemvI8Prepared(int type, const void* w, long long row_bytes, int k, int n, int ntok, float* y,
+                           long long ldy, const void* workspace, cudaStream_t s, int rpw) {
+  if (ntok > 8 || !I8ArgsOk(type, w, row_bytes, k, n, ntok, y, workspace, rpw)) return cudaErrorInvalidValue;
+  return RunI8(type, static_cast<const u8*>(w), row_bytes, k, n, I8Workspace(const_cast<void*>(workspace), k), ntok, y,
+               ldy, rpw, s);
 }
 
 namespace {

@@ -42,6 +42,13 @@ bool GemvI8Supports(int type);
 size_t GemvI8WorkspaceBytes(int k);
 cudaError_t GemvI8(int type, const void* w, long long row_bytes, int k, int n, const float* x, long long ldx,
                    int ntok, float* y, long long ldy, void* workspace, cudaStream_t stream, int rows_per_warp = 0);
+// The two halves of GemvI8 for up to 8 tokens: quantise x into the workspace
+// once, then run any number of GEMVs of the same K and weight type on it (in
+// a model: the matrices that read the same normalised input).
+cudaError_t GemvI8Quantize(int type, const float* x, long long ldx, int ntok, int k, void* workspace,
+                           cudaStream_t stream);
+cudaError_t GemvI8Prepared(int type, const void* w, long long row_bytes, int k, int n, int ntok, float* y,
+                           long long ldy, const void* workspace, cudaStream_t stream, int rows_per_warp = 0);
 
 // Copy kernel used by the benchmark to measure the bandwidth ceiling.
 cudaError_t CopyKernel(const void* src, void* dst, size_t bytes, cudaStream_t stream);

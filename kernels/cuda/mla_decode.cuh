@@ -117,29 +117,43 @@ __global__ void __launch_bounds__(kMlaThreads, 1)
     __syncthreads();
     if (tile + 1 < tile1) load_tile(tile + 1, buf ^ 1);
 
-    {  // S tiles
-      float s[TPW][4], s2[4] = {0.f, 0.f, 0.f, 0.f};
+    {  // S tiles. Independent accumulator chains (CH per tile): 36 dependent
+       // MMAs in a row would wait on the tensor pipe's latency with only 8 warps.
+      constexpr int CH = 4 / TPW;
+      float sc[CH][TPW][4];
 #pragma unroll
-      for (int n = 0; n < TPW; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.0f;
+      for (int ch = 0; ch < CH; ++ch)
+#pragma unroll
+        for (int n = 0; n < TPW; ++n) sc[ch][n][0] = sc[ch][n][1] = sc[ch][n][2] = sc[ch][n][3] = 0.0f;
       const u16* arow = &sm.q[a_row][a_col];
       const u16* brow = &sm.k[buf][b_row][b_col];
-#pragma unroll 4
-      for (int kk = 0; kk < kMlaDk / 16; ++kk) {
-        u32 a[4], b[4];
-        LdMatrixX4(a, arow + 16 * kk);
-        if constexpr (TPW == 2) {
-          LdMatrixX4(b, brow + 16 * kk);
-          MmaBf16(s[0], a, b[0], b[1]);
-          MmaBf16(s[1], a, b[2], b[3]);
-        } else {
-          LdMatrixX2(b, brow + 16 * kk);
-          MmaBf16((kk & 1) ? s2 : s[0], a, b[0], b[1]);  // two chains: 36 dependent MMAs would wait on latency
+#pragma unroll
+      for (int k0 = 0; k0 < kMlaDk / 16; k0 += CH) {
+#pragma unroll
+        for (int ch = 0; ch < CH; ++ch) {
+          const int kk = k0 + ch;
+          u32 a[4], b[4];
+          LdMatrixX4(a, arow + 16 * kk);
+          if constexpr (TPW == 2) {
+            LdMatrixX4(b, brow + 16 * kk);
+            MmaBf16(sc[ch][0], a, b[0], b[1]);
+            MmaBf16(sc[ch][1], a, b[2], b[3]);
+          } else {
+            LdMatrixX2(b, brow + 16 * kk);
+            MmaBf16(sc[ch][0], a, b[0], b[1]);
+          }
         }
       }
-      if constexpr (TPW == 1) {
+      float s[TPW][4];
 #pragma unroll
-        for (int i = 0; i < 4; ++i) s[0][i] += s2[i];
-      }
+      for (int n = 0; n < TPW; ++n)
+#pragma unroll
+        for (int i = 0; i < 4; ++i) {
+          float v = sc[0][n][i];
+#pragma unroll
+          for (int ch = 1; ch < CH; ++ch) v += sc[ch][n][i];
+          s[n][i] = v;
+        }
 #pragma unroll
       for (int n = 0; n < TPW; ++n) {
         const int col = 8 * (sn0 + n) + 2 * t4;
