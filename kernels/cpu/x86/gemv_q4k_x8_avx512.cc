@@ -14,6 +14,36 @@ namespace {
 
 using quant::BlockQ8_K;
 
+// UnpackScalesMins without gathers (slow on AMD): the 96 scale bytes of the
+// 8 rows are 24 dwords; one two-source permute per word picks dword 3r + i
+// of every row r.
+inline x8::ScalesMins UnpackScalesMins512(const uint8_t* blk) {
+  const __m512i a = _mm512_loadu_si512(blk + x8::kScales);
+  const __m512i b = _mm512_loadu_si512(blk + x8::kScales + 64);  // qs bytes past dword 23 are not used
+  const __m512i idx0 = _mm512_setr_epi32(0, 3, 6, 9, 12, 15, 18, 21, 0, 0, 0, 0, 0, 0, 0, 0);
+  const __m256i w0 = _mm512_castsi512_si256(_mm512_permutex2var_epi32(a, idx0, b));
+  const __m256i w1 = _mm512_castsi512_si256(_mm512_permutex2var_epi32(a, _mm512_add_epi32(idx0, _mm512_set1_epi32(1)), b));
+  const __m256i w2 = _mm512_castsi512_si256(_mm512_permutex2var_epi32(a, _mm512_add_epi32(idx0, _mm512_set1_epi32(2)), b));
+  return x8::ScalesMinsFromWords(w0, w1, w2);
+}
+
+// x8::MinProducts with the activation side vectorised: the 8 sub-block sums
+// as i16 from two horizontal adds, then one dword permute per i16 pair.
+inline __m256i MinProducts512(const x8::ScalesMins& s, const BlockQ8_K& x) {
+  const __m256i bsums = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x.bsums));
+  const __m128i sub = _mm_hadd_epi16(_mm256_castsi256_si128(bsums), _mm256_extracti128_si256(bsums, 1));
+  // i16 order (0, 2), (1, 3), (4, 6), (5, 7): dwords 0-3 of `pairs`.
+  const __m128i pairs = _mm_shuffle_epi8(sub, _mm_setr_epi8(0, 1, 4, 5, 2, 3, 6, 7, 8, 9, 12, 13, 10, 11, 14, 15));
+  const __m256i p = _mm256_castsi128_si256(pairs);
+  auto pair = [&](int i) { return _mm256_permutexvar_epi32(_mm256_set1_epi32(i), p); };
+  const __m256i even = _mm256_set1_epi32(0x00ff00ff);
+  __m256i m = _mm256_madd_epi16(_mm256_and_si256(s.mn03, even), pair(0));
+  m = _mm256_add_epi32(m, _mm256_madd_epi16(_mm256_srli_epi16(s.mn03, 8), pair(1)));
+  m = _mm256_add_epi32(m, _mm256_madd_epi16(_mm256_and_si256(s.mn47, even), pair(2)));
+  m = _mm256_add_epi32(m, _mm256_madd_epi16(_mm256_srli_epi16(s.mn47, 8), pair(3)));
+  return m;
+}
+
 inline __m256i Fold(__m512i v) {
   return _mm256_add_epi32(_mm512_castsi512_si256(v), _mm512_extracti64x4_epi64(v, 1));
 }
@@ -37,7 +67,7 @@ void Gemv(int64_t n, const void* group, const void* act, float* y) {
   for (int64_t b = 0; b < n / 256; ++b) {
     const uint8_t* blk = base + b * x8::kBlockBytes;
     PrefetchAhead(blk, x8::kBlockBytes / 64);
-    const x8::ScalesMins sm = x8::UnpackScalesMins(blk);
+    const x8::ScalesMins sm = UnpackScalesMins512(blk);
     const int8_t* xq = xb[b].qs;
     __m256i sumi = _mm256_setzero_si256();
     for (int k = 0; k < 4; ++k) {
@@ -57,7 +87,7 @@ void Gemv(int64_t n, const void* group, const void* act, float* y) {
       sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(Fold(s_lo), _mm256_shuffle_epi8(sc, pick[j])));
       sumi = _mm256_add_epi32(sumi, _mm256_mullo_epi32(Fold(s_hi), _mm256_shuffle_epi8(sc, pick[j + 1])));
     }
-    x8::Finish(blk, xb[b].d, sumi, x8::MinProducts(sm, xb[b]), &acc, &acc_mins);
+    x8::Finish(blk, xb[b].d, sumi, MinProducts512(sm, xb[b]), &acc, &acc_mins);
   }
   _mm256_storeu_ps(y, _mm256_sub_ps(acc, acc_mins));
 }

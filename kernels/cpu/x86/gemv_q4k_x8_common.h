@@ -21,12 +21,8 @@ struct ScalesMins {
   __m256i sc03, sc47, mn03, mn47;
 };
 
-inline ScalesMins UnpackScalesMins(const uint8_t* blk) {
-  const __m256i row_words = _mm256_setr_epi32(0, 3, 6, 9, 12, 15, 18, 21);
-  const auto* s = reinterpret_cast<const int*>(blk + kScales);
-  const __m256i w0 = _mm256_i32gather_epi32(s, row_words, 4);
-  const __m256i w1 = _mm256_i32gather_epi32(s + 1, row_words, 4);
-  const __m256i w2 = _mm256_i32gather_epi32(s + 2, row_words, 4);
+// w0, w1, w2: dwords 0, 1, 2 of each row's 12 scale bytes, one row per lane.
+inline ScalesMins ScalesMinsFromWords(__m256i w0, __m256i w1, __m256i w2) {
   const __m256i low6 = _mm256_set1_epi8(63), low4 = _mm256_set1_epi8(15), low2 = _mm256_set1_epi8(3);
   ScalesMins r;
   r.sc03 = _mm256_and_si256(w0, low6);
@@ -36,6 +32,13 @@ inline ScalesMins UnpackScalesMins(const uint8_t* blk) {
   r.mn47 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi32(w2, 4), low4),
                            _mm256_slli_epi32(_mm256_and_si256(_mm256_srli_epi32(w1, 6), low2), 4));
   return r;
+}
+
+inline ScalesMins UnpackScalesMins(const uint8_t* blk) {
+  const __m256i row_words = _mm256_setr_epi32(0, 3, 6, 9, 12, 15, 18, 21);
+  const auto* s = reinterpret_cast<const int*>(blk + kScales);
+  return ScalesMinsFromWords(_mm256_i32gather_epi32(s, row_words, 4), _mm256_i32gather_epi32(s + 1, row_words, 4),
+                             _mm256_i32gather_epi32(s + 2, row_words, 4));
 }
 
 // Per row: sum_j min_j * (sum of the activations of sub-block j).
