@@ -39,7 +39,7 @@ class NvrtcDriverTest : public ::testing::Test {
                              "&kt_cuda::GemvTcKernel<12>",    "&kt_cuda::GemvTcKernel<8>",
                              "&kt_cuda::GemmKernel<12>",      "&kt_cuda::MlaDecodeKernel<64, 32>",
                              "&kt_cuda::RmsNormKernel",       "&kt_cuda::MlaPrefillKernel",
-                             "&kt_cuda::GemvI8Q4KKernel<1, 2, 3, 4>", "&kt_cuda::GemvI8Q80Kernel<1, 1, 2>",
+                             "&kt_cuda::GemvI8Q4KKernel<1, 2, 3, 1>", "&kt_cuda::GemvI8Q80Kernel<1, 1, 2>",
                              "&kt_cuda::QuantizeX2Kernel"};
     req_.cache_dir = dir_.string();
   }
