@@ -40,7 +40,7 @@ class NvrtcDriverTest : public ::testing::Test {
                              "&kt_cuda::GemmKernel<12>",      "&kt_cuda::MlaDecodeKernel<64, 32>",
                              "&kt_cuda::RmsNormKernel",       "&kt_cuda::MlaPrefillKernel",
                              "&kt_cuda::GemvI8Q4KKernel<1, 2, 3, 1>", "&kt_cuda::GemvI8Q80Kernel<1, 1, 2>",
-                             "&kt_cuda::QuantizeX2Kernel"};
+                             "&kt_cuda::QuantizeX2Kernel", "&kt_cuda::GemvI8Q6KKernel<1, 2, 3, 8, 4>"};
     req_.cache_dir = dir_.string();
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }

@@ -55,29 +55,48 @@ KT_CUDA_FORCEINLINE float TwoLevel(int hi, int lo) {
 
 // Activation layout in the workspace (GemvI8WorkspaceBytes): per token t < 8,
 // hi[t][Kp] and lo[t][Kp] int8 (Kp = K rounded up to 2048), then
-// ds[t][K/32] = (d, exact sum of the 32 x). hi/lo are permuted so that the
-// GEMV's loads are coalesced: a GEMV lane reads `lane_vals` consecutive
-// values of each 32 * lane_vals step, 16 at a time, and the 32 lanes' pieces
-// i (i = 0 .. lane_vals / 16 - 1) are stored next to each other:
-//   v = 32 * lane_vals * s + lane_vals * L + 16 * i + e  ->  32 * lane_vals * s + 512 * i + 16 * L + e.
+// ds[t][K/32] = (d, exact sum of the 32 x), then s16[t][K/16] = exact sums of
+// 16 x (Q6_K's scale blocks). hi/lo are permuted so that the GEMV's loads are
+// coalesced: in a 2048-value step, GEMV lane L's piece i of 16 values is
+// stored at 512 * i + 16 * L. Which values a lane's pieces hold depends on
+// the weight type's lane mapping (I8Pos):
+//   Q4_K: lane 4q + c takes values 256q + 64c + 16i + e (i < 4);
+//   Q8_0: 1024-value steps, lane L takes 32L + 16i + e (i < 2);
+//   Q6_K: lane 4q + 2n + p takes 256q + 128n + 32i + 16p + e (i < 4).
+enum I8Layout : int { kI8LayoutQ4K = 0, kI8LayoutQ80 = 1, kI8LayoutQ6K = 2 };
+
 struct I8Act {
   const i8* hi;
   const i8* lo;
   const float2* ds;
+  const float* s16;
   long long kp;  // per-token stride of hi and lo
 };
 
-KT_CUDA_FORCEINLINE long long I8Pos(int v, int lane_vals) {
-  const int step = 32 * lane_vals, s = v / step, r = v - s * step;
-  const int L = r / lane_vals, rr = r - L * lane_vals;
-  return static_cast<long long>(s) * step + 512 * (rr >> 4) + 16 * L + (rr & 15);
+KT_CUDA_FORCEINLINE long long I8Pos(int v, int layout) {
+  const int e = v & 15;
+  if (layout == kI8LayoutQ80) {
+    const int s = v >> 10, r = v & 1023;
+    return (static_cast<long long>(s) << 10) + 512 * ((r >> 4) & 1) + 16 * (r >> 5) + e;
+  }
+  const int s = v >> 11, r = v & 2047, q = r >> 8, w = r & 255;
+  int L, i;
+  if (layout == kI8LayoutQ4K) {
+    L = 4 * q + (w >> 6);
+    i = (w >> 4) & 3;
+  } else {
+    L = 4 * q + 2 * (w >> 7) + ((w >> 4) & 1);
+    i = (w >> 5) & 3;
+  }
+  return (static_cast<long long>(s) << 11) + 512 * i + 16 * L + e;
 }
 
 // One warp per 32 values of one token. NaN in x makes d NaN (fmaxf would
 // drop it), so it reaches y instead of vanishing.
 __global__ void __launch_bounds__(256) QuantizeX2Kernel(const float* __restrict__ x, long long ldx, int ntok, int K,
-                                                        int lane_vals, long long kp, i8* __restrict__ hi,
-                                                        i8* __restrict__ lo, float2* __restrict__ ds) {
+                                                        int layout, long long kp, i8* __restrict__ hi,
+                                                        i8* __restrict__ lo, float2* __restrict__ ds,
+                                                        float* __restrict__ s16) {
   GridDependentsLaunch();  // the GEMV may start streaming weights now
   GridDependencyWait();    // x (and the workspace's last reader) are done
   const int lane = threadIdx.x & 31;
@@ -94,10 +113,47 @@ __global__ void __launch_bounds__(256) QuantizeX2Kernel(const float* __restrict_
   const float qh = fminf(fmaxf(rintf(v * id), -127.0f), 127.0f);
   const float r = v - d * qh;
   const float ql = fminf(fmaxf(rintf(r * id * 254.0f), -127.0f), 127.0f);
-  const long long o = static_cast<long long>(t) * kp + I8Pos(32 * b + lane, lane_vals);
+  const long long o = static_cast<long long>(t) * kp + I8Pos(32 * b + lane, layout);
   hi[o] = static_cast<i8>(static_cast<int>(qh));
   lo[o] = static_cast<i8>(static_cast<int>(ql));
+  float half = v;  // sum of this lane's 16
+#pragma unroll
+  for (int off = 8; off > 0; off >>= 1) half += __shfl_xor_sync(0xffffffffu, half, off);
   if (lane == 0) ds[static_cast<long long>(t) * nb + b] = make_float2(d, sum);
+  if ((lane & 15) == 0) s16[static_cast<long long>(t) * 2 * nb + 2 * b + (lane >> 4)] = half;
+}
+
+// Writes a warp's row sums: straight to y (KS == 1), or through shared
+// memory (`red`, kI8Warps * R * NT floats) where KS warps split the steps of
+// the same rows. Every warp of the block must call it when KS > 1.
+template <int R, int NT, int KS>
+KT_CUDA_FORCEINLINE void I8Finish(float (&acc)[R][NT], float* red, int warp, int lane, int row0, int N,
+                                  float* __restrict__ y, long long ldy) {
+  if constexpr (KS == 1) {
+#pragma unroll
+    for (int r = 0; r < R; ++r)
+#pragma unroll
+      for (int t = 0; t < NT; ++t) {
+        const float v = WarpSum(acc[r][t]);
+        if (lane == 0 && row0 + r < N) y[t * ldy + row0 + r] = v;
+      }
+  } else {
+#pragma unroll
+    for (int r = 0; r < R; ++r)
+#pragma unroll
+      for (int t = 0; t < NT; ++t) {
+        const float v = WarpSum(acc[r][t]);
+        if (lane == 0) red[(warp * R + r) * NT + t] = v;
+      }
+    __syncthreads();
+    if (warp % KS == 0 && lane < R * NT) {
+      const int r = lane / NT, t = lane % NT;
+      float v = 0.0f;
+#pragma unroll
+      for (int p = 0; p < KS; ++p) v += red[((warp + p) * R + r) * NT + t];
+      if (row0 + r < N) y[t * ldy + row0 + r] = v;
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------
@@ -193,7 +249,7 @@ __global__ void __launch_bounds__(kI8Warps * 32) GemvI8Q4KKernel(const u8* __res
         b0[r] = dmin * ByteToFloat(mn, j, 8388608.0f);
         b1[r] = dmin * ByteToFloat(mn, j + 1, 8388608.0f);
       }
-      const long long kx = 2048LL * s + 16 * lane;  // I8Pos with lane_vals = 64
+      const long long kx = 2048LL * s + 16 * lane;  // I8Pos, Q4_K layout
 #pragma unroll
       for (int t = 0; t < NT; ++t) {
         const uint4* ph = reinterpret_cast<const uint4*>(xa.hi + t * xa.kp + kx);
@@ -233,31 +289,7 @@ __global__ void __launch_bounds__(kI8Warps * 32) GemvI8Q4KKernel(const u8* __res
     }
     __syncwarp();  // the stage is refilled S - 1 steps later
   }
-  if constexpr (KS == 1) {
-#pragma unroll
-    for (int r = 0; r < R; ++r)
-#pragma unroll
-      for (int t = 0; t < NT; ++t) {
-        const float v = WarpSum(acc[r][t]);
-        if (lane == 0 && row0 + r < N) y[t * ldy + row0 + r] = v;
-      }
-  } else {
-#pragma unroll
-    for (int r = 0; r < R; ++r)
-#pragma unroll
-      for (int t = 0; t < NT; ++t) {
-        const float v = WarpSum(acc[r][t]);
-        if (lane == 0) red[(warp * R + r) * NT + t] = v;
-      }
-    __syncthreads();
-    if (part == 0 && lane < R * NT) {
-      const int r = lane / NT, t = lane % NT;
-      float v = 0.0f;
-#pragma unroll
-      for (int p = 0; p < KS; ++p) v += red[((warp + p) * R + r) * NT + t];
-      if (row0 + r < N) y[t * ldy + row0 + r] = v;
-    }
-  }
+  I8Finish<R, NT, KS>(acc, red, warp, lane, row0, N, y, ldy);
 }
 
 // ---------------------------------------------------------------------------
@@ -331,7 +363,7 @@ __global__ void __launch_bounds__(kI8Warps * 32) GemvI8Q80Kernel(const u8* __res
       }
 #pragma unroll
       for (int t = 0; t < NT; ++t) {
-        const long long kx = t * xa.kp + 1024LL * ((b0 >> 5) + u) + 16 * lane;  // I8Pos with lane_vals = 32
+        const long long kx = t * xa.kp + 1024LL * ((b0 >> 5) + u) + 16 * lane;  // I8Pos, Q8_0 layout
         const uint4* ph = reinterpret_cast<const uint4*>(xa.hi + kx);
         const uint4* pl = reinterpret_cast<const uint4*>(xa.lo + kx);
         const uint4 h0 = __ldg(ph), h1 = __ldg(ph + 32), l0 = __ldg(pl), l1 = __ldg(pl + 32);
@@ -360,6 +392,156 @@ __global__ void __launch_bounds__(kI8Warps * 32) GemvI8Q80Kernel(const u8* __res
       const float v = WarpSum(acc[r][t]);
       if (lane == 0 && row0 + r < N) y[t * ldy + row0 + r] = v;
     }
+}
+
+// ---------------------------------------------------------------------------
+// Q6_K: 210-byte super-blocks (ql[128] low nibbles, qh[64] high bit pairs,
+// 16 int8 scales, f16 d). A step is 8 super-blocks (1680 bytes, a multiple of
+// 16) of each of the warp's R rows, staged by cp.async in CB-byte chunks (CB =
+// the largest of 16, 8, 4 that the rows' alignment allows). Super-blocks sit
+// 2-byte aligned in shared memory, so a lane reads the aligned words around
+// its bytes and shifts with one PRMT per word. Lane (q = lane / 4, n, p)
+// takes super-block q, half n, l = 16p .. 16p+15 of the four quarters: 64
+// values, each quarter one 16-value scale block. q - 32 is taken out as
+// -32 * sc * (exact sum of the 16 x), so dp4a sees the unsigned 6-bit quants.
+constexpr int kI8Q6KStepBytes = 8 * 210;
+
+template <int R, int S>
+__host__ __device__ constexpr int GemvI8Q6KSmemBytes() { return kI8Warps * S * R * kI8Q6KStepBytes + 16; }
+
+template <int CB>
+KT_CUDA_FORCEINLINE void CpAsyncN(void* dst, const void* src, int src_bytes) {
+  if constexpr (CB == 16) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(SmemAddr(dst)), "l"(src), "r"(src_bytes));
+  } else {
+    asm volatile("cp.async.ca.shared.global [%0], [%1], %2, %3;\n" ::"r"(SmemAddr(dst)), "l"(src), "n"(CB),
+                 "r"(src_bytes));
+  }
+}
+
+// 16 bytes at a 2-byte aligned shared address, as 4 words.
+KT_CUDA_FORCEINLINE uint4 Lds16A2(const u8* p) {
+  const u32* a = reinterpret_cast<const u32*>(reinterpret_cast<size_t>(p) & ~static_cast<size_t>(3));
+  const u32 sel = (reinterpret_cast<size_t>(p) & 2) ? 0x5432u : 0x3210u;
+  const u32 w0 = a[0], w1 = a[1], w2 = a[2], w3 = a[3], w4 = a[4];
+  return make_uint4(__byte_perm(w0, w1, sel), __byte_perm(w1, w2, sel), __byte_perm(w2, w3, sel),
+                    __byte_perm(w3, w4, sel));
+}
+
+template <int NT, int R, int S, int CB, int KS>
+__global__ void __launch_bounds__(kI8Warps * 32) GemvI8Q6KKernel(const u8* __restrict__ w, long long row_bytes,
+                                                                 int K, int N, I8Act xa, float* __restrict__ y,
+                                                                 long long ldy) {
+  static_assert(kI8Warps % KS == 0, "KS must divide the warps of a block");
+  __shared__ __align__(16) u8 smem[GemvI8Q6KSmemBytes<R, S>()];  // +16: Lds16A2 may read a word past a stage
+  __shared__ float red[KS > 1 ? kI8Warps * R * NT : 1];
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const int part = warp % KS;  // KS warps split the steps of the same rows, as in the Q4_K kernel
+  const int row0 = (blockIdx.x * (kI8Warps / KS) + warp / KS) * R;
+  const int nsb = K >> 8, nsteps = (nsb + 7) >> 3;
+  const int mine = row0 < N && nsteps > part ? (nsteps - part + KS - 1) / KS : 0;
+  if (KS == 1 && mine == 0) {
+    GridDependencyWait();
+    return;
+  }
+  u8* buf = smem + warp * S * R * kI8Q6KStepBytes;
+  const int q = lane >> 2, n = (lane >> 1) & 1, p = lane & 1;
+
+  auto issue = [&](int i) {
+    if (i < mine) {
+      const int s = part + KS * i;
+      u8* dst = buf + (i % S) * R * kI8Q6KStepBytes;
+      const int bytes = min(8, nsb - 8 * s) * 210;
+      const int chunks = (bytes + CB - 1) / CB;
+#pragma unroll
+      for (int r = 0; r < R; ++r) {
+        const u8* src = w + static_cast<long long>(min(row0 + r, N - 1)) * row_bytes +
+                        static_cast<long long>(s) * kI8Q6KStepBytes;
+        for (int ch = lane; ch < chunks; ch += 32)
+          CpAsyncN<CB>(dst + r * kI8Q6KStepBytes + CB * ch, src + CB * ch, min(CB, bytes - CB * ch));
+      }
+    }
+    CpAsyncCommit();
+  };
+#pragma unroll
+  for (int i = 0; i < S - 1; ++i) issue(i);
+
+  float acc[R][NT];
+#pragma unroll
+  for (int r = 0; r < R; ++r)
+#pragma unroll
+    for (int t = 0; t < NT; ++t) acc[r][t] = 0.0f;
+
+  GridDependentsLaunch();
+  GridDependencyWait();
+  for (int i = 0; i < mine; ++i) {
+    issue(i + S - 1);
+    CpAsyncWait<S - 1>();
+    __syncwarp();
+    const int s = part + KS * i;
+    const int sb = 8 * s + q;
+    if (sb < nsb) {
+      const u8* st = buf + (i % S) * R * kI8Q6KStepBytes + q * 210;
+      u32 qv[R][4][4];  // [row][quarter][word]: 6-bit quants, l = 16p + 4*word + byte
+      float a[R][4];    // d * scale of the quarter's 16-value block
+#pragma unroll
+      for (int r = 0; r < R; ++r) {
+        const u8* b = st + r * kI8Q6KStepBytes;
+        const uint4 A = Lds16A2(b + 64 * n + 16 * p), B = Lds16A2(b + 64 * n + 32 + 16 * p);
+        const uint4 H = Lds16A2(b + 128 + 32 * n + 16 * p);
+        const u32 aw[4] = {A.x, A.y, A.z, A.w}, bw[4] = {B.x, B.y, B.z, B.w}, hw[4] = {H.x, H.y, H.z, H.w};
+#pragma unroll
+        for (int k = 0; k < 4; ++k) {
+          qv[r][0][k] = (aw[k] & 0x0F0F0F0Fu) | ((hw[k] << 4) & 0x30303030u);
+          qv[r][1][k] = (bw[k] & 0x0F0F0F0Fu) | ((hw[k] << 2) & 0x30303030u);
+          qv[r][2][k] = ((aw[k] >> 4) & 0x0F0F0F0Fu) | (hw[k] & 0x30303030u);
+          qv[r][3][k] = ((bw[k] >> 4) & 0x0F0F0F0Fu) | ((hw[k] >> 2) & 0x30303030u);
+        }
+        // scales[8n + p + 2i], i = 0..3: bytes p, p+2, p+4, p+6 of scales[8n .. 8n+7].
+        const u8* sc = b + 192 + 8 * n;
+        const u32* sa = reinterpret_cast<const u32*>(reinterpret_cast<size_t>(sc) & ~static_cast<size_t>(3));
+        const u32 ssel = (reinterpret_cast<size_t>(sc) & 2) ? 0x5432u : 0x3210u;
+        const u32 s0 = __byte_perm(sa[0], sa[1], ssel), s1 = __byte_perm(sa[1], sa[2], ssel);
+        const u32 picked = __byte_perm(s0, s1, p ? 0x7531u : 0x6420u) ^ 0x80808080u;  // int8 -> +128
+        const float d = HalfToFloat(*reinterpret_cast<const u16*>(b + 208));
+#pragma unroll
+        for (int i = 0; i < 4; ++i) a[r][i] = d * ByteToFloat(picked, i, 8388736.0f);  // 2^23 + 128
+      }
+#pragma unroll
+      for (int t = 0; t < NT; ++t) {
+        const long long kx = t * xa.kp + 2048LL * s + 16 * lane;  // I8Pos, Q6_K layout
+        const uint4* ph = reinterpret_cast<const uint4*>(xa.hi + kx);
+        const uint4* pl = reinterpret_cast<const uint4*>(xa.lo + kx);
+        uint4 h[4], l[4];
+#pragma unroll
+        for (int i = 0; i < 4; ++i) { h[i] = __ldg(ph + 32 * i); l[i] = __ldg(pl + 32 * i); }
+        // Quarter i of this lane lies in x block 8sb + 4n + i; its 16 values are half p of it.
+        const float4 d01 = __ldg(reinterpret_cast<const float4*>(xa.ds + t * static_cast<long long>(K >> 5) + 8 * sb + 4 * n));
+        const float4 d23 = __ldg(reinterpret_cast<const float4*>(xa.ds + t * static_cast<long long>(K >> 5) + 8 * sb + 4 * n + 2));
+        const float dx[4] = {d01.x, d01.z, d23.x, d23.z};
+        const float* s16 = xa.s16 + t * static_cast<long long>(K >> 4) + 16 * sb + 8 * n + p;
+        float sx[4];
+#pragma unroll
+        for (int i = 0; i < 4; ++i) sx[i] = __ldg(s16 + 2 * i);
+#pragma unroll
+        for (int r = 0; r < R; ++r) {
+          float acc_r = acc[r][t];
+#pragma unroll
+          for (int i = 0; i < 4; ++i) {
+            int sh = kI8Magic, sl = kI8Magic;
+            sh = Dp4a(qv[r][i][0], h[i].x, sh); sl = Dp4a(qv[r][i][0], l[i].x, sl);
+            sh = Dp4a(qv[r][i][1], h[i].y, sh); sl = Dp4a(qv[r][i][1], l[i].y, sl);
+            sh = Dp4a(qv[r][i][2], h[i].z, sh); sl = Dp4a(qv[r][i][2], l[i].z, sl);
+            sh = Dp4a(qv[r][i][3], h[i].w, sh); sl = Dp4a(qv[r][i][3], l[i].w, sl);
+            acc_r = fmaf(a[r][i], fmaf(dx[i], TwoLevel(sh, sl), -32.0f * sx[i]), acc_r);
+          }
+          acc[r][t] = acc_r;
+        }
+      }
+    }
+    __syncwarp();
+  }
+  I8Finish<R, NT, KS>(acc, red, warp, lane, row0, N, y, ldy);
 }
 
 }  // namespace kt_cuda

@@ -278,7 +278,7 @@ void TestGemvTc() {
 }
 
 void TestGemvI8() {
-  std::printf("== GEMV with int8 activations in two levels (Q4_K, Q8_0; dp4a)\n");
+  std::printf("== GEMV with int8 activations in two levels (Q4_K, Q8_0, Q6_K; dp4a)\n");
   struct Shape { int k, n; const char* what; };
   const Shape shapes[] = {{2048, 3072, "V2-Lite q"}, {2048, 576, "V2-Lite kv_a"}, {7168, 2048, "V3 shexp gate"},
                           {2048, 7168, "V3 shexp down"}, {1536, 24576, "V3 q_b"}, {7168, 18432, "V3 dense up"},
@@ -288,9 +288,9 @@ void TestGemvI8() {
   Rng rng(12);
   Dev<uint8_t> ws(kt_cuda::GemvI8WorkspaceBytes(18432));
   for (const Shape& s : shapes) {
-    for (int type : {12, 8}) {
+    for (int type : {12, 8, 14}) {
       const long long rb = kt_cuda::RowBytes(type, s.k);
-      if (rb == 0) continue;
+      if (rb == 0 || (type == 14 && rb % 4)) continue;  // Q6_K rows must be 4-byte multiples
       auto w = RandomWeights(type, s.k, s.n, rng);
       auto wf = Dequant(type, w, s.k, s.n);
       // Q8_0 rows start at any even address: test a 2-byte offset too (the
@@ -323,7 +323,7 @@ void TestGemvI8() {
   }
   {  // quantise once, run two GEMVs of the same K on it
     const int k = 2048, n1 = 3072, n2 = 576, ntok = 3;
-    for (int type : {12, 8}) {
+    for (int type : {12, 8, 14}) {
       auto w1 = RandomWeights(type, k, n1, rng), w2 = RandomWeights(type, k, n2, rng);
       auto x = RandomVec(static_cast<size_t>(ntok) * k, rng);
       auto r1 = RefGemv(Dequant(type, w1, k, n1), k, n1, x, ntok), r2 = RefGemv(Dequant(type, w2, k, n2), k, n2, x, ntok);
@@ -829,7 +829,7 @@ void BenchGemv(cublasHandle_t h, bool quick) {
                           bytes / us / 1e3 / g_bw, peer, peer / us, "GB/s"});
         for (auto* p : dws) delete p;
       }
-      for (int type : {12, 8}) {  // int8-activation dp4a GEMV
+      for (int type : {12, 8, 14}) {  // int8-activation dp4a GEMV
         const long long rb = kt_cuda::RowBytes(type, s.k);
         const size_t wq = static_cast<size_t>(rb) * s.n;
         const int ncopy = static_cast<int>(std::max<size_t>(2, (400ull << 20) / wq + 1));

@@ -152,7 +152,7 @@ cudaError_t GemvTc(int type, const void* w, long long row_bytes, int k, int n, c
   return cudaSuccess;
 }
 
-bool GemvI8Supports(int type) { return type == kQ4_K || type == kQ8_0; }
+bool GemvI8Supports(int type) { return type == kQ4_K || type == kQ8_0 || type == kQ6_K; }
 
 namespace {
 long long I8Stride(int k) { return (k + 2047LL) / 2048 * 2048; }
@@ -160,7 +160,8 @@ long long I8Stride(int k) { return (k + 2047LL) / 2048 * 2048; }
 
 size_t GemvI8WorkspaceBytes(int k) {
   if (k <= 0 || k % 32) return 0;
-  return static_cast<size_t>(I8Stride(k)) * 8 * 2 + static_cast<size_t>(k / 32) * 8 * sizeof(float2);
+  return static_cast<size_t>(I8Stride(k)) * 8 * 2 + static_cast<size_t>(k / 32) * 8 * sizeof(float2) +
+         static_cast<size_t>(k / 16) * 8 * sizeof(float);
 }
 
 namespace {
@@ -206,6 +207,15 @@ cudaError_t LaunchI8(int type, const u8* w, long long rb, int k, int n, const I8
     const int blocks = static_cast<int>((static_cast<long long>(n + R - 1) / R + sets - 1) / sets);
     return LaunchOverlapped(kernel, dim3(blocks), dim3(block), s, 0, w, rb, k, n, xa, y, ldy);
   }
+  if (type == kQ6_K) {  // cp.async chunk: the widest the rows' alignment allows
+    const dim3 grid((n + R * kI8Warps / KS - 1) / (R * kI8Warps / KS));
+    const size_t align = static_cast<size_t>(rb) | reinterpret_cast<size_t>(w);
+    if (align % 16 == 0)
+      return LaunchOverlapped(GemvI8Q6KKernel<NT, R, 3, 16, KS>, grid, dim3(block), s, 0, w, rb, k, n, xa, y, ldy);
+    if (align % 8 == 0)
+      return LaunchOverlapped(GemvI8Q6KKernel<NT, R, 3, 8, KS>, grid, dim3(block), s, 0, w, rb, k, n, xa, y, ldy);
+    return LaunchOverlapped(GemvI8Q6KKernel<NT, R, 3, 4, KS>, grid, dim3(block), s, 0, w, rb, k, n, xa, y, ldy);
+  }
   const dim3 grid((n + R * kI8Warps - 1) / (R * kI8Warps));
   return LaunchOverlapped(GemvI8Q80Kernel<NT, R, 2>, grid, dim3(block), s, 0, w, rb, k, n, xa, y, ldy);
 }
@@ -218,7 +228,8 @@ I8Act I8Workspace(void* workspace, int k) {
   const long long kp = I8Stride(k);
   i8* hi = static_cast<i8*>(workspace);
   i8* lo = hi + kp * 8;
-  return I8Act{hi, lo, reinterpret_cast<float2*>(lo + kp * 8), kp};
+  float2* ds = reinterpret_cast<float2*>(lo + kp * 8);
+  return I8Act{hi, lo, ds, reinterpret_cast<float*>(ds + static_cast<size_t>(k / 32) * 8), kp};
 }
 
 bool I8ArgsOk(int type, const void* w, long long row_bytes, int k, int n, int ntok, const float* y,
@@ -228,14 +239,16 @@ bool I8ArgsOk(int type, const void* w, long long row_bytes, int k, int n, int nt
     return false;
   if (type == kQ4_K && ((row_bytes & 15) || (reinterpret_cast<size_t>(w) & 15))) return false;
   if (type == kQ8_0 && ((row_bytes & 1) || (reinterpret_cast<size_t>(w) & 1))) return false;
+  if (type == kQ6_K && ((row_bytes & 3) || (reinterpret_cast<size_t>(w) & 3))) return false;  // cp.async >= 4 bytes
   return true;
 }
 
 cudaError_t QuantizeI8(int type, const float* x, long long ldx, int nt, int k, const I8Act& xa, cudaStream_t s) {
   const long long warps = static_cast<long long>(nt) * (k / 32);
+  const int layout = type == kQ4_K ? kI8LayoutQ4K : type == kQ6_K ? kI8LayoutQ6K : kI8LayoutQ80;
   return LaunchOverlapped(QuantizeX2Kernel, dim3(static_cast<unsigned>((warps * 32 + 255) / 256)), dim3(256), s, 0, x,
-                          ldx, nt, k, type == kQ4_K ? 64 : 32, xa.kp, const_cast<i8*>(xa.hi), const_cast<i8*>(xa.lo),
-                          const_cast<float2*>(xa.ds));
+                          ldx, nt, k, layout, xa.kp, const_cast<i8*>(xa.hi), const_cast<i8*>(xa.lo),
+                          const_cast<float2*>(xa.ds), const_cast<float*>(xa.s16));
 }
 
 // The GEMV proper on x already quantised into the workspace (nt <= 8).
@@ -246,7 +259,7 @@ cudaError_t RunI8(int type, const u8* wb, long long row_bytes, int k, int n, con
   // warps of a block split the steps of the same rows instead (KS = 4). Q8_0
   // steps are 32 blocks (1024 values) and load two steps at a time.
   const bool long_rows = k > 2048;
-  const bool split_k = type == kQ4_K && k >= 3 * 2048 && (n + 8 - 1) / 8 < 4 * SmCount();
+  const bool split_k = type != kQ8_0 && k >= 3 * 2048 && (n + 8 - 1) / 8 < 4 * SmCount();
   const int r = rpw ? rpw : (type == kQ8_0 && nt == 1 && long_rows ? 1 : 2);
 #define KT_I8_CASE(NT)                                                                                   \
   return split_k ? LaunchI8<NT, 2, 4>(type, wb, row_bytes, k, n, xa, yt, ldy, s)                          \

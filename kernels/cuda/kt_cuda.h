@@ -30,14 +30,15 @@ size_t GemvTcWorkspaceBytes(int k);
 cudaError_t GemvTc(int type, const void* w, long long row_bytes, int k, int n, const float* x, long long ldx,
                    int ntok, float* y, long long ldy, void* workspace, cudaStream_t stream);
 
-// Integer decode GEMV for Q4_K and Q8_0 (gemv_i8.cuh): same contract as Gemv
+// Integer decode GEMV for Q4_K, Q6_K and Q8_0 (gemv_i8.cuh): same contract as Gemv
 // for one matrix; x is first quantised into two int8 levels (error < 2e-5 of
 // each 32-value block's largest |x|), then dp4a. `workspace` holds
 // GemvI8WorkspaceBytes(k) bytes, 16-byte aligned. On sm_90+ the GEMV is
 // launched with programmatic dependent launch, so it streams its weights
 // while the quantiser runs. `rows_per_warp` (1 or 2; 0 = default) is a tuning
 // knob the benchmark sweeps. K % 256 == 0 with 16-byte aligned rows (Q4_K);
-// K % 32 == 0 (Q8_0).
+// K % 32 == 0 (Q8_0); K % 256 == 0 with 4-byte aligned rows, i.e. an even
+// number of super-blocks per row (Q6_K).
 bool GemvI8Supports(int type);
 size_t GemvI8WorkspaceBytes(int k);
 cudaError_t GemvI8(int type, const void* w, long long row_bytes, int k, int n, const float* x, long long ldx,
