@@ -40,6 +40,20 @@ KT_CUDA_FORCEINLINE float ByteToFloat(u32 w, int i, float bias) {
   return __uint_as_float(__byte_perm(w, 0x4B000000u, 0x7540 | i)) - bias;
 }
 
+// Programmatic dependent launch (sm_90+; no-ops before): wait until the grid
+// this one depends on has finished and its writes are visible / let the
+// grid that depends on this one be scheduled now.
+KT_CUDA_FORCEINLINE void GridDependencyWait() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+#endif
+}
+KT_CUDA_FORCEINLINE void GridDependentsLaunch() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+
 KT_CUDA_FORCEINLINE float WarpSum(float v) {
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);

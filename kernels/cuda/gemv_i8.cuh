@@ -33,18 +33,6 @@ constexpr int kI8Warps = 4;             // warps per block
 constexpr int kI8Magic = 0x4B400000;    // float 1.5 * 2^23; ints added to it stay exact below 2^22
 constexpr float kI8MagicF = 12582912.0f;
 
-// PDL (sm_90+): wait for the grid this one depends on / let dependents start.
-KT_CUDA_FORCEINLINE void GridDependencyWait() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  asm volatile("griddepcontrol.wait;" ::: "memory");
-#endif
-}
-KT_CUDA_FORCEINLINE void GridDependentsLaunch() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
-#endif
-}
-
 KT_CUDA_FORCEINLINE int Dp4a(u32 a, u32 b, int c) {
   return __dp4a(static_cast<int>(a), static_cast<int>(b), c);
 }

@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -752,6 +753,23 @@ void BenchCeilings(cublasHandle_t h) {
   std::printf("ceilings: device-to-device copy %.0f GB/s (read+write), cuBLAS bf16 GEMM 8192^3 %.0f TFLOP/s\n", g_bw, g_tflops);
 }
 
+// Enough copies of one random weight matrix that cycling through them keeps
+// every timed call reading from HBM, not L2.
+struct WeightCopies {
+  std::vector<std::unique_ptr<Dev<uint8_t>>> copies;
+  size_t bytes = 0;
+  WeightCopies(int type, int k, int n, Rng& rng) {
+    const auto w = RandomWeights(type, k, n, rng);
+    bytes = w.size();
+    const size_t count = std::max<size_t>(2, (400ull << 20) / bytes + 1);
+    for (size_t i = 0; i < count; ++i) {
+      copies.emplace_back(new Dev<uint8_t>(bytes));
+      copies.back()->Up(w);
+    }
+  }
+  const uint8_t* operator[](int i) const { return copies[i % copies.size()]->p; }
+};
+
 void BenchGemv(cublasHandle_t h, bool quick) {
   // KT_BENCH_GEMV=new: only cuBLAS, the tensor-core and the int8 GEMV;
   // KT_BENCH_SHAPE=KxN: one shape.
@@ -815,33 +833,26 @@ void BenchGemv(cublasHandle_t h, bool quick) {
                         peer_bytes / peer / 1e3 / g_bw, 0, 0, "GB/s"});
       for (int type : {12, 8}) {  // tensor-core GEMV
         const long long rb = kt_cuda::RowBytes(type, s.k);
-        const size_t wq = static_cast<size_t>(rb) * s.n;
-        const int ncopy = static_cast<int>(std::max<size_t>(2, (400ull << 20) / wq + 1));
-        auto w = RandomWeights(type, s.k, s.n, rng);
-        std::vector<Dev<uint8_t>*> dws;
-        for (int i = 0; i < ncopy; ++i) { dws.push_back(new Dev<uint8_t>(w.size())); dws.back()->Up(w); }
+        const WeightCopies dws(type, s.k, s.n, rng);
+        const size_t wq = dws.bytes;
         Dev<uint8_t> ws(kt_cuda::GemvTcWorkspaceBytes(s.k));
         const double us = TimeGraph([&](cudaStream_t st, int i) {
-          CK(kt_cuda::GemvTc(type, dws[i % ncopy]->p, rb, s.k, s.n, x.p, s.k, ntok, y.p, s.n, ws.p, st));
+          CK(kt_cuda::GemvTc(type, dws[i], rb, s.k, s.n, x.p, s.k, ntok, y.p, s.n, ws.p, st));
         }, 40);
         const double bytes = static_cast<double>(wq) + ntok * 4.0 * (s.k + s.n);
         g_rows.push_back({Fmt("kt %s GEMV-TC %d->%d ntok %d", TypeName(type), s.k, s.n, ntok), us, bytes / us / 1e3,
                           bytes / us / 1e3 / g_bw, peer, peer / us, "GB/s"});
-        for (auto* p : dws) delete p;
       }
       for (int type : {12, 8, 14}) {  // int8-activation dp4a GEMV
         const long long rb = kt_cuda::RowBytes(type, s.k);
-        const size_t wq = static_cast<size_t>(rb) * s.n;
-        const int ncopy = static_cast<int>(std::max<size_t>(2, (400ull << 20) / wq + 1));
-        auto w = RandomWeights(type, s.k, s.n, rng);
-        std::vector<Dev<uint8_t>*> dws;
-        for (int i = 0; i < ncopy; ++i) { dws.push_back(new Dev<uint8_t>(w.size())); dws.back()->Up(w); }
+        const WeightCopies dws(type, s.k, s.n, rng);
+        const size_t wq = dws.bytes;
         Dev<uint8_t> ws(kt_cuda::GemvI8WorkspaceBytes(s.k));
         if (ntok <= 8) {  // x quantised once outside the timed graph: the GEMV alone
           CK(kt_cuda::GemvI8Quantize(type, x.p, s.k, ntok, s.k, ws.p, 0));
           CK(cudaDeviceSynchronize());
           const double us = TimeGraph([&](cudaStream_t st, int i) {
-            CK(kt_cuda::GemvI8Prepared(type, dws[i % ncopy]->p, rb, s.k, s.n, ntok, y.p, s.n, ws.p, st));
+            CK(kt_cuda::GemvI8Prepared(type, dws[i], rb, s.k, s.n, ntok, y.p, s.n, ws.p, st));
           }, 40);
           const double bytes = static_cast<double>(wq) + ntok * 4.0 * s.n;
           g_rows.push_back({Fmt("kt %s GEMV-I8 %d->%d ntok %d (x already quantised)", TypeName(type), s.k, s.n, ntok),
@@ -850,35 +861,30 @@ void BenchGemv(cublasHandle_t h, bool quick) {
         for (int rpw : {0, 1, 2}) {
           if (rpw && ntok != 1) continue;
           const double us = TimeGraph([&](cudaStream_t st, int i) {
-            CK(kt_cuda::GemvI8(type, dws[i % ncopy]->p, rb, s.k, s.n, x.p, s.k, ntok, y.p, s.n, ws.p, st, rpw));
+            CK(kt_cuda::GemvI8(type, dws[i], rb, s.k, s.n, x.p, s.k, ntok, y.p, s.n, ws.p, st, rpw));
           }, 40);
           const double bytes = static_cast<double>(wq) + ntok * 4.0 * (s.k + s.n);
           g_rows.push_back({Fmt("kt %s GEMV-I8 %d->%d ntok %d%s", TypeName(type), s.k, s.n, ntok,
                                 rpw ? Fmt(" rpw %d", rpw).c_str() : ""),
                             us, bytes / us / 1e3, bytes / us / 1e3 / g_bw, peer, peer / us, "GB/s"});
         }
-        for (auto* p : dws) delete p;
       }
       if (gemv_new_only) continue;
       for (int type : {12, 8, 14, 13, 30}) {
         if (ntok != 1 && type != 12 && type != 8) continue;
         if (quick && type != 12 && type != 8) continue;
         const long long rb = kt_cuda::RowBytes(type, s.k);
-        const size_t wq = static_cast<size_t>(rb) * s.n;
-        const int ncopy = static_cast<int>(std::max<size_t>(2, (400ull << 20) / wq + 1));
-        auto w = RandomWeights(type, s.k, s.n, rng);
-        std::vector<Dev<uint8_t>*> dws;
-        for (int i = 0; i < ncopy; ++i) { dws.push_back(new Dev<uint8_t>(w.size())); dws.back()->Up(w); }
+        const WeightCopies dws(type, s.k, s.n, rng);
+        const size_t wq = dws.bytes;
         for (int rpb : {0, 2, 8}) {
           if (rpb && (ntok != 1 || quick)) continue;
           const double us = TimeGraph([&](cudaStream_t st, int i) {
-            CK(kt_cuda::Gemv(type, dws[i % ncopy]->p, rb, s.k, s.n, x.p, s.k, ntok, y.p, s.n, st, 1, 0, 0, 0, rpb));
+            CK(kt_cuda::Gemv(type, dws[i], rb, s.k, s.n, x.p, s.k, ntok, y.p, s.n, st, 1, 0, 0, 0, rpb));
           }, 40);
           const double bytes = static_cast<double>(wq) + ntok * 4.0 * (s.k + s.n);
           g_rows.push_back({Fmt("kt %s GEMV %d->%d ntok %d rpb %d", TypeName(type), s.k, s.n, ntok, rpb ? rpb : 4),
                             us, bytes / us / 1e3, bytes / us / 1e3 / g_bw, peer, peer / us, "GB/s"});
         }
-        for (auto* p : dws) delete p;
       }
     }
     for (auto* p : bfw) delete p;

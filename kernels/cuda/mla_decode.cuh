@@ -37,17 +37,6 @@ struct MlaSmem {
   float alpha[HB];
 };
 
-KT_CUDA_FORCEINLINE void MlaGridDepWait() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  asm volatile("griddepcontrol.wait;" ::: "memory");
-#endif
-}
-KT_CUDA_FORCEINLINE void MlaLaunchDependents() {
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
-  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
-#endif
-}
-
 // part_o: [ntok][heads][nsplit][512]; part_ml: [ntok][heads][nsplit][2] (max in
 // log2 units, sum). scale_log2 = softmax scale · log2(e).
 template <int HB, int BN>
@@ -66,7 +55,7 @@ __global__ void __launch_bounds__(kMlaThreads, 1)
   typedef MlaSmem<HB, BN> Smem;
   extern __shared__ __align__(16) unsigned char smem_raw[];
   Smem& sm = *reinterpret_cast<Smem*>(smem_raw);
-  MlaLaunchDependents();  // the combine kernel may be scheduled; it waits for us before reading
+  GridDependentsLaunch();  // the combine kernel may be scheduled; it waits for us before reading
   const int split = blockIdx.x, nsplit = gridDim.x, ht = blockIdx.y, tok = blockIdx.z;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, t4 = lane & 3;
@@ -88,7 +77,7 @@ __global__ void __launch_bounds__(kMlaThreads, 1)
   // The first tile does not depend on q: start it before q (which the
   // previous kernel may still be writing).
   if (tile0 < tile1) load_tile(tile0, 0);
-  MlaGridDepWait();
+  GridDependencyWait();
   // q tile: independent float4 loads, many in flight at once.
 #pragma unroll 9
   for (int idx = threadIdx.x; idx < HB * kMlaDk / 4; idx += kMlaThreads) {
@@ -259,7 +248,7 @@ __global__ void __launch_bounds__(kMlaCombineThreads)
   extern __shared__ float wsplit[];  // nsplit
   __shared__ float scratch[32];
   __shared__ float4 red[kMlaCombineThreads / 32][32];
-  MlaGridDepWait();  // launched as a dependent of the decode kernel
+  GridDependencyWait();  // launched as a dependent of the decode kernel
   const int h = blockIdx.x, tok = blockIdx.y, c0 = blockIdx.z * 128;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const long long base = (static_cast<long long>(tok) * heads + h) * nsplit;
