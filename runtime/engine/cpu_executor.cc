@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <map>
 
+#include "kernels/cpu/attend.h"
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/quant/quant.h"
 #include "runtime/cpu/matvec.h"
@@ -69,7 +70,8 @@ class CpuExecutor : public Executor {
   CpuExecutor(const model::DeepseekConfig& c, model::DeepseekWeights w, kv::MlaKvCache cache,
               std::unique_ptr<cpu::ThreadPool> pool)
       : c_(c), w_(std::move(w)), cache_(std::move(cache)), pool_(std::move(pool)),
-        kernels_(KernelIsa()), rope_(reference::DeepseekRopeParams(c)) {
+        kernels_(KernelIsa()), attend_(cpu::GetAttendKernels(kernels_.isa())),
+        rope_(reference::DeepseekRopeParams(c)) {
     for (const model::LayerWeights& l : w_.layers) {
       Norms n;
       n.attn = ReadVector(l.attn_norm);
@@ -109,6 +111,7 @@ class CpuExecutor : public Executor {
   kv::MlaKvCache cache_;
   std::unique_ptr<cpu::ThreadPool> pool_;
   cpu::CpuKernels kernels_;
+  cpu::AttendKernels attend_;
   reference::RopeParams rope_;
   std::vector<Norms> norms_;
   std::vector<float> out_norm_;
@@ -153,39 +156,44 @@ Status CpuExecutor::AttendOne(uint32_t il, const float* q, uint32_t pos, float* 
   const QuantMatrix k_b = MatrixOf(*l.k_b), v_b = MatrixOf(*l.v_b);
   KT_ASSIGN_OR_RETURN(const cpu::RowKernel kdot, kernels_.For(k_b));
   KT_ASSIGN_OR_RETURN(const cpu::RowKernel vdot, kernels_.For(v_b));
-  // Scores over the cache are float dot products of kv_lora + rope values per
-  // position and head: at long contexts they rival the weight reads, so they
-  // take the SIMD float kernel too.
-  KT_ASSIGN_OR_RETURN(cpu::VecDotFn fdot, kernels_.DotFor(quant::GgmlType::kF32));
   const cpu::ActFormat kfmt = cpu::ActFormatFor(k_b.type), vfmt = cpu::ActFormatFor(v_b.type);
-  pool_->ParallelFor(H, [&](int64_t h, int) {
-    // q̃ = W_kb,h q_nope,h lives in latent space (kv_lora wide).
+  // The cache rows [latent | k_pe] of this layer are contiguous, one per
+  // position; a head's key query is [W_kb,h q_nope,h | q_pe,h], the same
+  // width. Heads go in groups per task so that each group reads the cache
+  // once for its scores and once for its values (kernels/cpu/attend.h),
+  // instead of once per head.
+  const int64_t row = int64_t{lora} + rope, n_pos = int64_t{pos} + 1;
+  const float* rows = cache_.Latent(il, 0).data();
+  if (pos > 0 && cache_.Latent(il, 1).data() != rows + row)
+    return KT_ERROR(kInternal, "MLA cache rows are not contiguous");
+  constexpr uint32_t kHeadsPerTask = 4;
+  const int64_t n_tasks = (H + kHeadsPerTask - 1) / kHeadsPerTask;
+  pool_->ParallelFor(n_tasks, [&](int64_t task, int) {
+    const uint32_t h0 = static_cast<uint32_t>(task) * kHeadsPerTask, nh = std::min(kHeadsPerTask, H - h0);
+    std::vector<float> q_key(nh * row), scores(nh * n_pos), o_lat(nh * lora);
     std::vector<uint8_t> act(cpu::ActBytes(kfmt, nope));
-    cpu::QuantizeActivation(kfmt, q + h * head_k, nope, act.data());
-    const QuantMatrix kh = SubRows(k_b, h * lora, lora);
-    std::vector<float> q_lat(lora);
-    cpu::DotRows(kdot, kh, 0, lora, act.data(), q_lat.data());
-    const float* q_pe = q + h * head_k + nope;
-    std::vector<float> scores(pos + 1);
-    float max_score = -INFINITY;
-    for (uint32_t p = 0; p <= pos; ++p) {
-      const float s = fdot(lora, cache_.Latent(il, p).data(), q_lat.data()) +
-                      fdot(rope, cache_.KPe(il, p).data(), q_pe);
-      scores[p] = s * scale;
-      max_score = std::max(max_score, scores[p]);
+    for (uint32_t g = 0; g < nh; ++g) {
+      // q̃ = W_kb,h q_nope,h lives in latent space (kv_lora wide).
+      const float* qh = q + (h0 + g) * head_k;
+      cpu::QuantizeActivation(kfmt, qh, nope, act.data());
+      cpu::DotRows(kdot, SubRows(k_b, (h0 + g) * lora, lora), 0, lora, act.data(), q_key.data() + g * row);
+      std::copy_n(qh + nope, rope, q_key.data() + g * row + lora);
     }
-    float denom = 0;
-    for (float& s : scores) denom += s = std::exp(s - max_score);
-    std::vector<float> o_lat(lora, 0.0f);
-    for (uint32_t p = 0; p <= pos; ++p) {
-      const float wgt = scores[p] / denom;
-      std::span<const float> lat = cache_.Latent(il, p);
-      for (uint32_t i = 0; i < lora; ++i) o_lat[i] += wgt * lat[i];
+    attend_.multi_dot(rows, n_pos, row, row, q_key.data(), static_cast<int>(nh), scores.data());
+    for (uint32_t g = 0; g < nh; ++g) {
+      float* sg = scores.data() + g * n_pos;
+      float max_score = -INFINITY;
+      for (int64_t p = 0; p < n_pos; ++p) max_score = std::max(max_score, sg[p] *= scale);
+      float denom = 0;
+      for (int64_t p = 0; p < n_pos; ++p) denom += sg[p] = std::exp(sg[p] - max_score);
+      for (int64_t p = 0; p < n_pos; ++p) sg[p] /= denom;
     }
+    attend_.weighted_sum(rows, n_pos, row, lora, scores.data(), static_cast<int>(nh), o_lat.data());
     std::vector<uint8_t> vact(cpu::ActBytes(vfmt, lora));
-    cpu::QuantizeActivation(vfmt, o_lat.data(), lora, vact.data());
-    const QuantMatrix vh = SubRows(v_b, h * vdim, vdim);
-    cpu::DotRows(vdot, vh, 0, vdim, vact.data(), out + h * vdim);
+    for (uint32_t g = 0; g < nh; ++g) {
+      cpu::QuantizeActivation(vfmt, o_lat.data() + g * lora, lora, vact.data());
+      cpu::DotRows(vdot, SubRows(v_b, (h0 + g) * vdim, vdim), 0, vdim, vact.data(), out + (h0 + g) * vdim);
+    }
   });
   return Status::Ok();
 }
