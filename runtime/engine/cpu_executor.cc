@@ -166,10 +166,12 @@ Status CpuExecutor::AttendOne(uint32_t il, const float* q, uint32_t pos, float* 
   const float* rows = cache_.Latent(il, 0).data();
   if (pos > 0 && cache_.Latent(il, 1).data() != rows + row)
     return KT_ERROR(kInternal, "MLA cache rows are not contiguous");
-  constexpr uint32_t kHeadsPerTask = 4;
-  const int64_t n_tasks = (H + kHeadsPerTask - 1) / kHeadsPerTask;
+  // One group per worker, at most 8 heads (the kernels' widest group).
+  const uint32_t heads_per_task =
+      std::clamp<uint32_t>((H + pool_->size() - 1) / static_cast<uint32_t>(pool_->size()), 1, 8);
+  const int64_t n_tasks = (H + heads_per_task - 1) / heads_per_task;
   pool_->ParallelFor(n_tasks, [&](int64_t task, int) {
-    const uint32_t h0 = static_cast<uint32_t>(task) * kHeadsPerTask, nh = std::min(kHeadsPerTask, H - h0);
+    const uint32_t h0 = static_cast<uint32_t>(task) * heads_per_task, nh = std::min(heads_per_task, H - h0);
     std::vector<float> q_key(nh * row), scores(nh * n_pos), o_lat(nh * lora);
     std::vector<uint8_t> act(cpu::ActBytes(kfmt, nope));
     for (uint32_t g = 0; g < nh; ++g) {
