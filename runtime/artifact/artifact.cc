@@ -15,6 +15,7 @@ StatusOr<Artifact> Artifact::Open(const std::string& path, const LoadOptions& op
   art.size_ = art.mapping_->size();
   art.name_ = path;
   KT_RETURN_IF_ERROR(art.Init(options));
+  art.mapping_->AdviseReuse();  // verified; from now on the weights are read every token
   return art;
 }
 

@@ -59,6 +59,10 @@ StatusOr<std::shared_ptr<MappedFile>> MappedFile::Open(const std::string& path) 
   return file;
 }
 
+void MappedFile::AdviseReuse() const {
+  if (data_ != nullptr) (void)::madvise(const_cast<uint8_t*>(data_), size_, MADV_NORMAL);
+}
+
 MappedFile::~MappedFile() {
   if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
 }

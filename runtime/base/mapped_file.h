@@ -21,6 +21,13 @@ class MappedFile {
   uint64_t size() const { return size_; }
   const std::string& path() const { return path_; }
 
+  // The mapping opens with a sequential-read hint (one front-to-back pass:
+  // verification, checksums). Call this when that pass is over and the pages
+  // will be read again and again (weights every token): a sequential hint
+  // tells the kernel to reclaim pages right behind the reader, which under
+  // page-cache pressure would push weights out between tokens.
+  void AdviseReuse() const;
+
  private:
   MappedFile() = default;
   const uint8_t* data_ = nullptr;
