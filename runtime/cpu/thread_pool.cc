@@ -93,7 +93,10 @@ void ThreadPool::WorkerLoop(int index, int cpu) {
   }
   uint64_t seen = 0;
   for (;;) {
-    auto woken = [&] { return generation_.load(std::memory_order_acquire) != seen; };
+    // seq_cst (not acquire) on both sides of the sleep handshake: the store
+    // of one side and the load of the other must not pass each other on any
+    // architecture, or a wake-up is lost.
+    auto woken = [&] { return generation_.load() != seen; };
     if (!SpinUntil(woken)) {
       std::unique_lock<std::mutex> lock(mutex_);
       // seq_cst pairs with ParallelFor's generation bump and sleeper check:
@@ -141,7 +144,7 @@ void ThreadPool::ParallelFor(int64_t n_tasks, const std::function<void(int64_t, 
     wake_.notify_all();
   }
   RunTasks(0);
-  auto finished = [&] { return active_.load(std::memory_order_acquire) == 0; };
+  auto finished = [&] { return active_.load() == 0; };  // seq_cst: pairs with caller_sleeping_
   if (!SpinUntil(finished)) {
     std::unique_lock<std::mutex> lock(mutex_);
     caller_sleeping_.store(true);
