@@ -584,6 +584,29 @@ void TestMla(bool quick) {
     CK(cudaDeviceSynchronize());
     Report(Fmt("mla decode heads %d kv %d ntok %d", c.heads, c.kv, c.ntok), RelErr(dout.Down(), ref), 1e-2);
   }
+  // The kernel just before MLA appends this step's cache rows (as a decode
+  // step does); the rows start as NaN, so reading them before that kernel
+  // finished would show. (F32ToBf16 is a kernel: it stands in for the append.)
+  for (const Case& c : {Case{16, 40, 1}, Case{128, 9000, 2}, Case{16, 130, 3}}) {
+    const float scale = 1.0f / std::sqrt(192.0f);
+    auto q = RandomVec(static_cast<size_t>(c.ntok) * c.heads * 576, rng);
+    auto rows = RandomVec(static_cast<size_t>(c.ntok) * 576, rng);
+    std::vector<uint16_t> cache(static_cast<size_t>(c.kv) * 576);
+    for (auto& v : cache) v = FloatToBf16(rng.Sym());
+    const size_t first_new = static_cast<size_t>(c.kv - c.ntok) * 576;
+    for (size_t i = 0; i < rows.size(); ++i) cache[first_new + i] = FloatToBf16(rows[i]);
+    auto ref = RefMla(q, cache, c.ntok, c.heads, c.kv, scale);
+    for (size_t i = 0; i < rows.size(); ++i) cache[first_new + i] = 0xFFFF;  // NaN until appended
+    Dev<float> dq(q.size()), drows(rows.size()), dout(ref.size());
+    Dev<uint16_t> dc(cache.size());
+    Dev<uint8_t> ws(kt_cuda::MlaDecodeWorkspaceBytes(c.ntok, c.heads, c.kv));
+    dq.Up(q); drows.Up(rows); dc.Up(cache); dout.Poison();
+    CK(kt_cuda::F32ToBf16(drows.p, dc.p + first_new, static_cast<long long>(rows.size()), 0));
+    CK(kt_cuda::MlaDecode(dq.p, dc.p, c.ntok, c.heads, c.kv, scale, dout.p, ws.p, 0));
+    CK(cudaDeviceSynchronize());
+    Report(Fmt("mla decode heads %d kv %d ntok %d, rows appended by the kernel before", c.heads, c.kv, c.ntok),
+           RelErr(dout.Down(), ref), 1e-2);
+  }
 }
 
 void TestMlaPrefill() {

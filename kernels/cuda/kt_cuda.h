@@ -35,7 +35,8 @@ cudaError_t GemvTc(int type, const void* w, long long row_bytes, int k, int n, c
 // each 32-value block's largest |x|), then dp4a. `workspace` holds
 // GemvI8WorkspaceBytes(k) bytes, 16-byte aligned. On sm_90+ the GEMV is
 // launched with programmatic dependent launch, so it streams its weights
-// while the quantiser runs. `rows_per_warp` (1 or 2; 0 = default) is a tuning
+// while the quantiser runs: `w` must not be written by the preceding kernel
+// in the stream (x may be). `rows_per_warp` (1 or 2; 0 = default) is a tuning
 // knob the benchmark sweeps. K % 256 == 0 with 16-byte aligned rows (Q4_K);
 // K % 32 == 0 (Q8_0); K % 256 == 0 with 4-byte aligned rows, i.e. an even
 // number of super-blocks per row (Q6_K).
@@ -87,7 +88,11 @@ cudaError_t Route(const float* logits, const float* bias, int ntok, const Router
 // cache: [kv_len][576] bf16 = [normalised c_kv | roped k_pe];
 // out: [ntok][heads][512] f32 latent (to be multiplied by W_vb).
 // Token t attends to cache rows [0, kv_len - (ntok - 1 - t)). `workspace`
-// holds MlaDecodeWorkspaceBytes(...) bytes.
+// holds MlaDecodeWorkspaceBytes(...) bytes. Launched as a programmatic
+// dependent (sm_90): cache rows below kv_len - ntok may be read before the
+// preceding kernel in the stream has finished, so they must be complete by
+// then; q and this step's rows (which that kernel may be appending) are read
+// after it.
 size_t MlaDecodeWorkspaceBytes(int ntok, int heads, int kv_len);
 cudaError_t MlaDecode(const float* q, const unsigned short* cache, int ntok, int heads, int kv_len,
                       float scale, float* out, void* workspace, cudaStream_t stream);

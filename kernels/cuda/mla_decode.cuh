@@ -74,10 +74,13 @@ __global__ void __launch_bounds__(kMlaThreads, 1)
     }
     CpAsyncCommit();
   };
-  // The first tile does not depend on q: start it before q (which the
-  // previous kernel may still be writing).
-  if (tile0 < tile1) load_tile(tile0, 0);
+  // The first tile does not depend on q: start it before waiting for the
+  // previous kernel (which may still be writing q), unless it holds rows of
+  // this step's own tokens, which that kernel may be appending right now.
+  const bool early = tile0 < tile1 && (tile0 + 1) * BN <= kv_len - ntok;
+  if (early) load_tile(tile0, 0);
   GridDependencyWait();
+  if (!early && tile0 < tile1) load_tile(tile0, 0);
   // q tile: independent float4 loads, many in flight at once.
 #pragma unroll 9
   for (int idx = threadIdx.x; idx < HB * kMlaDk / 4; idx += kMlaThreads) {
