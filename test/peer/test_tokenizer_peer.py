@@ -12,16 +12,14 @@ lists; 77 (skipped) when a peer or the generator is missing.
 
 Environment: KT_BUILD (build dir), KT_SOURCE (source dir), KTC (ktc binary).
 """
-import json
 import os
 import subprocess
 import sys
 import tempfile
 
-from tokenizer_corpus import FIXED, codepoint_sweep, random_corpus
+from tokenizer_corpus import FIXED, codepoint_sweep, random_corpus, run_kt
 
 SKIP = 77
-SEPARATOR = "\n@@kt-peer-split@@\n"
 
 SOURCE = os.environ.get("KT_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("KT_BUILD", os.path.join(SOURCE, "build"))
@@ -35,26 +33,9 @@ except ImportError:
     sys.exit(SKIP)
 
 
-def run_kt(model, texts, special):
-    with tempfile.NamedTemporaryFile("wb", suffix=".txt", delete=False) as f:
-        f.write(SEPARATOR.join(texts).encode("utf-8"))
-        path = f.name
-    try:
-        cmd = [KT_TOKENIZE, model, path, "--split", SEPARATOR, "--check-decode"]
-        if special:
-            cmd.append("--parse-special")
-        r = subprocess.run(cmd, capture_output=True)
-        if r.returncode != 0:
-            print(f"FAIL: {' '.join(cmd)} exited {r.returncode}: {r.stderr.decode(errors='replace')}")
-            sys.exit(1)
-        return json.loads(r.stdout)
-    finally:
-        os.unlink(path)
-
-
 def compare(label, model, texts, special):
     llm = llama_cpp.Llama(model_path=model, vocab_only=True, verbose=False)
-    ours = run_kt(model, texts, special)
+    ours = run_kt(KT_TOKENIZE, model, texts, special)
     assert len(ours) == len(texts), (len(ours), len(texts))
     mismatches = []
     for text, mine in zip(texts, ours):

@@ -29,15 +29,13 @@ Environment: KT_BUILD (build dir), KT_SOURCE (source dir).
 """
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import unicodedata
 
-from tokenizer_corpus import FIXED, codepoint_sweep, random_corpus
+from tokenizer_corpus import FIXED, codepoint_sweep, random_corpus, run_kt
 
 SKIP = 77
-SEPARATOR = "\n@@kt-peer-split@@\n"
 SOURCE = os.environ.get("KT_SOURCE", os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("KT_BUILD", os.path.join(SOURCE, "build"))
 KT_TOKENIZE = os.path.join(BUILD, "runtime", "tokenizer", "kt_tokenize")
@@ -119,23 +117,6 @@ def write_vocab_gguf(path):
     return n, len(merges)
 
 
-def run_kt(model, texts, special):
-    with tempfile.NamedTemporaryFile("wb", suffix=".txt", delete=False) as f:
-        f.write(SEPARATOR.join(texts).encode("utf-8"))
-        path = f.name
-    try:
-        cmd = [KT_TOKENIZE, model, path, "--split", SEPARATOR, "--check-decode"]
-        if special:
-            cmd.append("--parse-special")
-        r = subprocess.run(cmd, capture_output=True)
-        if r.returncode != 0:
-            print(f"FAIL: {' '.join(cmd)} exited {r.returncode}: {r.stderr.decode(errors='replace')}")
-            sys.exit(1)
-        return json.loads(r.stdout)
-    finally:
-        os.unlink(path)
-
-
 def report(label, texts, ours, ref, peer, excused=None):
     """kt (ours) against ref; excused(i) names differences that do not fail."""
     bad = [i for i in range(len(texts)) if ours[i] != ref[i]]
@@ -169,7 +150,7 @@ def main():
         llm = llama_cpp.Llama(model_path=model, vocab_only=True, verbose=False)
         ok = True
         for label, texts in (("corpus", corpus), ("code-point sweep", sweep)):
-            ours = run_kt(model, texts, True)
+            ours = run_kt(KT_TOKENIZE, model, texts, True)
             hf_ids = [e.ids for e in hf.encode_batch(texts, add_special_tokens=False)]
             excuse_unicode = (lambda i: newer_than_python_unicode(texts[i])) if texts is sweep else None
             ok &= report(f"{label}, special tokens parsed", texts, ours, hf_ids, "HF tokenizers", excuse_unicode)
@@ -179,7 +160,7 @@ def main():
             ok &= report(f"{label}, special tokens parsed", texts, ours, llama_ids, "llama.cpp",
                          lambda i: (excuse_unicode is not None and excuse_unicode(i)) or
                                    (llama_ids[i] != hf_ids[i] and ours[i] == hf_ids[i]))
-        ours = run_kt(model, corpus, False)
+        ours = run_kt(KT_TOKENIZE, model, corpus, False)
         llama_ids = [llm.tokenize(t.encode("utf-8"), add_bos=False, special=False) for t in corpus]
         # Without special-token parsing HF has no equivalent (it always splits
         # added tokens), except on strings that contain no added token: there

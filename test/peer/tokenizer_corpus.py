@@ -1,10 +1,36 @@
-"""The test corpus shared by the tokenizer peer tests (not a test itself).
+"""The corpus and kt runner shared by the tokenizer peer tests (not a test itself).
 
 English, Chinese, Japanese, Korean, code, numbers, emoji, white-space runs,
 mixed newlines and tabs, control-token text; a seeded random mix of those;
-and a sweep over code points that exercises each pre-tokenizer class.
+a sweep over code points that exercises each pre-tokenizer class; and
+run_kt, which tokenizes texts with kt_tokenize.
 """
+import json
+import os
 import random
+import subprocess
+import sys
+import tempfile
+
+SEPARATOR = "\n@@kt-peer-split@@\n"
+
+
+def run_kt(kt_tokenize, model, texts, special):
+    """kt's ids for each text (a list of lists); exits 1 if kt_tokenize fails."""
+    with tempfile.NamedTemporaryFile("wb", suffix=".txt", delete=False) as f:
+        f.write(SEPARATOR.join(texts).encode("utf-8"))
+        path = f.name
+    try:
+        cmd = [kt_tokenize, model, path, "--split", SEPARATOR, "--check-decode"]
+        if special:
+            cmd.append("--parse-special")
+        r = subprocess.run(cmd, capture_output=True)
+        if r.returncode != 0:
+            print(f"FAIL: {' '.join(cmd)} exited {r.returncode}: {r.stderr.decode(errors='replace')}")
+            sys.exit(1)
+        return json.loads(r.stdout)
+    finally:
+        os.unlink(path)
 
 FIXED = [
     "Hello world", " Hello World!", "Hello, world! How are you today?",
