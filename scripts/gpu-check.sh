@@ -8,10 +8,11 @@
 #   scripts/gpu-check.sh --quick      smaller subset of both
 # Environment: NVCC (default: nvcc on PATH, else /usr/local/cuda/bin/nvcc),
 #   KT_GPU_BUILD (build dir, default build-gpu), KT_CUDA_GENCODE (nvcc target
-#   flags; default from the GPU's compute capability, sm_90a on Hopper).
+#   flags; default from the GPU's compute capability, sm_90a on Hopper),
+#   KT_NVCC_FLAGS (extra nvcc flags, e.g. -lineinfo for a profiler).
 # Exit: 0 all passed, 1 a check failed, 77 no GPU (SKIPPED).
 set -euo pipefail
-if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then sed -n '2,12p' "$0"; exit 0; fi
+if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then sed -n '2,13p' "$0"; exit 0; fi
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${KT_GPU_BUILD:-$root/build-gpu}
 nvcc=${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}
@@ -36,7 +37,7 @@ if [[ -z "${KT_CUDA_GENCODE:-}" ]]; then
     *) KT_CUDA_GENCODE="-gencode arch=compute_${cc},code=sm_${cc}" ;;
   esac
 fi
-flags=(-std=c++17 -O3 $KT_CUDA_GENCODE -I"$root" -Xcompiler=-Wall,-Wextra,-Wno-unused-parameter -Werror=all-warnings)
+flags=(-std=c++17 -O3 $KT_CUDA_GENCODE ${KT_NVCC_FLAGS:-} -I"$root" -Xcompiler=-Wall,-Wextra,-Wno-unused-parameter -Werror=all-warnings)
 echo "gpu-check: building with $nvcc $KT_CUDA_GENCODE into $build"
 pids=()
 for src in kernels gemm_prefill gemm_cublas gpu_test; do

@@ -15,7 +15,8 @@ namespace {
 const std::vector<std::string> kHeaders = {
     "kernels/cuda/common.cuh", "kernels/cuda/mma.cuh",         "kernels/cuda/gemv_quant.cuh",
     "kernels/cuda/ops.cuh",    "kernels/cuda/mla_decode.cuh", "kernels/cuda/gemm_prefill.cuh",
-    "kernels/cuda/gemv_tc.cuh", "kernels/cuda/mla_prefill.cuh", "kernels/cuda/gemv_i8.cuh"};
+    "kernels/cuda/gemv_tc.cuh", "kernels/cuda/mla_prefill.cuh", "kernels/cuda/gemv_i8.cuh",
+    "kernels/cuda/bulk.cuh"};
 
 class NvrtcDriverTest : public ::testing::Test {
  protected:
@@ -37,7 +38,7 @@ class NvrtcDriverTest : public ::testing::Test {
     req_.defines = {"KT_PROBE_VALUE=7.5f"};
     req_.name_expressions = {"&kt_cuda::GemvKernel<12, 1, 4>", "&kt_cuda::GemvKernel<8, 1, 4>",
                              "&kt_cuda::GemvTcKernel<12>",    "&kt_cuda::GemvTcKernel<8>",
-                             "&kt_cuda::GemmKernel<12>",      "&kt_cuda::MlaDecodeKernel<64, 32>",
+                             "&kt_cuda::GemmKernel<12>",      "&kt_cuda::MlaDecodeKernel<64, 32, 3>",
                              "&kt_cuda::RmsNormKernel",       "&kt_cuda::MlaPrefillKernel",
                              "&kt_cuda::GemvI8Q4KKernel<1, 2, 3, 1>", "&kt_cuda::GemvI8Q80Kernel<1, 1, 2>",
                              "&kt_cuda::QuantizeX2Kernel", "&kt_cuda::GemvI8Q6KKernel<1, 2, 3, 8, 4>"};

@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include "kernels/cuda/bulk.cuh"
 #include "kernels/cuda/gemm_cublas.h"
 #include "kernels/cuda/gemm_prefill.h"
 #include "kernels/cuda/kt_cuda.h"
@@ -579,10 +580,22 @@ void TestMla(bool quick) {
     Dev<float> dq(q.size()), dout(ref.size());
     Dev<uint16_t> dc(cache.size());
     Dev<uint8_t> ws(kt_cuda::MlaDecodeWorkspaceBytes(c.ntok, c.heads, c.kv));
-    dq.Up(q); dc.Up(cache); dout.Poison();
-    CK(kt_cuda::MlaDecode(dq.p, dc.p, c.ntok, c.heads, c.kv, scale, dout.p, ws.p, 0));
-    CK(cudaDeviceSynchronize());
-    Report(Fmt("mla decode heads %d kv %d ntok %d", c.heads, c.kv, c.ntok), RelErr(dout.Down(), ref), 1e-2);
+    dq.Up(q); dc.Up(cache);
+    for (int config = 0; config <= 4; ++config) {  // automatic, then every block shape
+      dout.Poison();
+      CK(kt_cuda::MlaDecode(dq.p, dc.p, c.ntok, c.heads, c.kv, scale, dout.p, ws.p, 0, config));
+      CK(cudaDeviceSynchronize());
+      Report(Fmt("mla decode heads %d kv %d ntok %d config %d", c.heads, c.kv, c.ntok, config),
+             RelErr(dout.Down(), ref), 1e-2);
+    }
+  }
+  {  // bulk copies need 16-byte aligned cache rows: a misaligned cache is refused, not read
+    Dev<float> dq(16 * 576), dout(16 * 512);
+    Dev<uint16_t> dc(64 * 576 + 8);
+    Dev<uint8_t> ws(kt_cuda::MlaDecodeWorkspaceBytes(1, 16, 64));
+    const cudaError_t e = kt_cuda::MlaDecode(dq.p, dc.p + 1, 1, 16, 64, 0.1f, dout.p, ws.p, 0);
+    Report("mla decode refuses a cache that is not 16-byte aligned", e == cudaErrorInvalidValue ? 0.0 : 1.0, 0.0);
+    (void)cudaGetLastError();
   }
   // The kernel just before MLA appends this step's cache rows (as a decode
   // step does); the rows start as NaN, so reading them before that kernel
@@ -914,7 +927,73 @@ void BenchGemv(cublasHandle_t h, bool quick) {
   }
 }
 
+// MLA's access pattern without its math: each block streams a contiguous
+// range of 1152-byte rows into a ring of ST stages of ROWS rows (warp 0
+// issues one bulk copy per row; everyone waits on the stage's mbarrier and
+// meets at a barrier per stage, as the decode kernel does). What this reads
+// per second bounds the decode kernel at the same split.
+template <int ST, int ROWS>
+__global__ void __launch_bounds__(256, 1) StreamProbeKernel(const uint16_t* src, int rows_per_block, float* sink) {
+  extern __shared__ __align__(16) unsigned char raw[];
+  uint16_t* ring = reinterpret_cast<uint16_t*>(raw);
+  unsigned long long* bar = reinterpret_cast<unsigned long long*>(raw + ST * ROWS * 1168);
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  const uint16_t* base = src + static_cast<long long>(blockIdx.x) * rows_per_block * 576;
+  const int ntiles = rows_per_block / ROWS;
+  if (threadIdx.x == 0)
+    for (int i = 0; i < ST; ++i) kt_cuda::MbarInit(&bar[i]);
+  __syncthreads();
+  auto load = [&](int j) {
+    if (j < ntiles && warp == 0) {
+      if (lane == 0) kt_cuda::MbarExpectTx(&bar[j % ST], ROWS * 1152);
+      __syncwarp();
+      for (int r = lane; r < ROWS; r += 32)
+        kt_cuda::BulkG2S(ring + (static_cast<long long>(j % ST) * ROWS + r) * 584,
+                         base + (static_cast<long long>(j) * ROWS + r) * 576, 1152, &bar[j % ST]);
+    }
+  };
+  for (int j = 0; j < ST - 1; ++j) load(j);
+  float acc = 0.0f;
+  for (int j = 0; j < ntiles; ++j) {
+    kt_cuda::MbarWait(&bar[j % ST], (j / ST) & 1);
+    __syncthreads();
+    load(j + ST - 1);
+    acc += static_cast<float>(ring[(static_cast<long long>(j % ST) * ROWS + (threadIdx.x % ROWS)) * 584 + threadIdx.x]);
+  }
+  if (acc == 12345.0f) sink[0] = acc;  // keeps the reads
+}
+
+template <int ST, int ROWS>
+void BenchStreamProbe(int blocks, int rows_total) {
+  const int per = rows_total / blocks / ROWS * ROWS;
+  const size_t bytes = static_cast<size_t>(per) * blocks * 1152;
+  const int ncopy = static_cast<int>(std::max<size_t>(2, (300ull << 20) / bytes + 1));
+  std::vector<std::unique_ptr<Dev<uint16_t>>> bufs;
+  for (int i = 0; i < ncopy; ++i) {
+    bufs.emplace_back(new Dev<uint16_t>(bytes / 2));
+    CK(cudaMemset(bufs.back()->p, 0, bytes));
+  }
+  Dev<float> sink(1);
+  const int smem = ST * ROWS * 1168 + 8 * ST;
+  CK(cudaFuncSetAttribute(StreamProbeKernel<ST, ROWS>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem));
+  const double us = TimeGraph([&](cudaStream_t st, int i) {
+    StreamProbeKernel<ST, ROWS><<<blocks, 256, smem, st>>>(bufs[i % ncopy]->p, per, sink.p);
+    CK(cudaGetLastError());
+  }, 20);
+  g_rows.push_back({Fmt("probe: MLA stream pattern %d blocks x %d rows, %d stages of %d rows (no math)", blocks, per,
+                        ST, ROWS),
+                    us, bytes / us / 1e3, bytes / us / 1e3 / g_bw, 0, 0, "GB/s"});
+}
+
 void BenchMla() {
+  if (const char* p = std::getenv("KT_BENCH_MLA"); p && std::strcmp(p, "all") == 0) {
+    const int sms = [] { int d = 0, n = 0; cudaGetDevice(&d); cudaDeviceGetAttribute(&n, cudaDevAttrMultiProcessorCount, d); return n; }();
+    BenchStreamProbe<2, 64>(128, 32768);
+    BenchStreamProbe<5, 32>(128, 32768);
+    BenchStreamProbe<3, 64>(sms, 32768 * 4);
+    BenchStreamProbe<5, 32>(sms, 32768 * 4);
+    BenchStreamProbe<5, 32>(128, 4096);
+  }
   Rng rng(6);
   const char* shape_only = std::getenv("KT_BENCH_SHAPE");  // e.g. mla16x32768
   for (int heads : {16, 128})
@@ -932,13 +1011,18 @@ void BenchMla() {
       q.Up(hq);
       Dev<uint8_t> ws(kt_cuda::MlaDecodeWorkspaceBytes(ntok, heads, kv));
       const float scale = 1.0f / std::sqrt(192.0f);
-      const double us = TimeGraph([&](cudaStream_t st, int i) {
-        CK(kt_cuda::MlaDecode(q.p, cs[i % ncopy]->p, ntok, heads, kv, scale, out.p, ws.p, st));
-      }, 20);
       const double bytes = static_cast<double>(cb) + hq.size() * 4.0 + out.n * 4.0;
       const double flops = 2.0 * heads * kv * (576.0 + 512.0);
-      g_rows.push_back({Fmt("kt MLA decode heads %d ctx %d (%.0f TFLOP/s)", heads, kv, flops / us / 1e6), us,
-                        bytes / us / 1e3, bytes / us / 1e3 / g_bw, 0, 0, "GB/s"});
+      // config 0 = what MlaDecode picks; with KT_BENCH_MLA=all also every block shape
+      const char* all = std::getenv("KT_BENCH_MLA");
+      for (int config = 0; config <= (all && std::strcmp(all, "all") == 0 ? 4 : 0); ++config) {
+        const double us = TimeGraph([&](cudaStream_t st, int i) {
+          CK(kt_cuda::MlaDecode(q.p, cs[i % ncopy]->p, ntok, heads, kv, scale, out.p, ws.p, st, config));
+        }, 20);
+        g_rows.push_back({Fmt("kt MLA decode heads %d ctx %d%s (%.0f TFLOP/s)", heads, kv,
+                              config ? Fmt(" config %d", config).c_str() : "", flops / us / 1e6),
+                          us, bytes / us / 1e3, bytes / us / 1e3 / g_bw, 0, 0, "GB/s"});
+      }
       for (auto* p : cs) delete p;
     }
 }

@@ -1,5 +1,6 @@
 // Host launchers for the kernels in *.cuh (the NVRTC path compiles the same
 // headers with shapes fixed at model compile time).
+#include <algorithm>
 #include <cmath>
 
 #include "kernels/cuda/gemv_i8.cuh"
@@ -397,40 +398,48 @@ cudaError_t Route(const float* logits, const float* bias, int ntok, const Router
 namespace kt_cuda {
 namespace {
 
-// Heads per block and cache rows per tile: at long contexts V3's 128 heads
-// take 64 per block (fewer L2 re-reads of each tile, more MMAs per fragment:
-// 128 heads at 32k went from 99 to 62 us on the H200); at short ones the
-// 64-head block's q load and partial sums cost more than they save, so 16.
+// Heads per block, cache rows per tile, stages, blocks per SM; measured on
+// the H200 (bench/gpu/2026-11-22-h200-session3.md, KT_BENCH_MLA=all): V3's 128 heads
+// take 64 per block at long contexts (each tile read from L2 twice instead
+// of 8 times: 32k 111 -> 56 us); at 4k, 16 per block with two blocks per SM
+// (17.9 vs 19.2 us). 16 heads: 64-row tiles at long contexts (32k: 19.6 vs
+// 21.3 us), 32-row tiles in 5 stages at short ones (more blocks: 4k 7.7 vs
+// 8.1 us).
 struct MlaConfig {
-  int hb, bn;
+  int hb, bn, st, minb;
 };
-MlaConfig MlaPick(int heads, int kv_len) {
-  return heads >= 64 && kv_len >= 8192 ? MlaConfig{64, 32} : MlaConfig{16, 64};
+constexpr MlaConfig kMlaConfigs[] = {{0, 0, 0, 0},  {16, 64, 2, 1}, {16, 32, 5, 1},
+                                     {64, 32, 3, 1}, {16, 32, 2, 2}};
+constexpr int kMlaConfigCount = sizeof(kMlaConfigs) / sizeof(kMlaConfigs[0]);
+
+MlaConfig MlaPick(int heads, int kv_len, int config) {
+  if (config > 0 && config < kMlaConfigCount) return kMlaConfigs[config];
+  if (heads >= 64) return kv_len >= 8192 ? kMlaConfigs[3] : kMlaConfigs[4];
+  return kv_len >= 16384 ? kMlaConfigs[1] : kMlaConfigs[2];
 }
 
-int MlaSplits(int ntok, int heads, int kv_len) {
-  const MlaConfig c = MlaPick(heads, kv_len);
+int MlaSplits(int ntok, int heads, int kv_len, const MlaConfig& c) {
   const int tiles = (kv_len + c.bn - 1) / c.bn;
   const int blocks = ((heads + c.hb - 1) / c.hb) * ntok;
-  // One block fits an SM (~165-175 KB of smem): never more blocks than SMs,
-  // or a second wave doubles the time.
-  int want = SmCount() / blocks;
+  // A block fills its share of an SM's shared memory (minb per SM): never
+  // more blocks than fit at once, or a second wave doubles the time.
+  int want = c.minb * SmCount() / blocks;
   if (want < 1) want = 1;
   if (want > tiles) want = tiles;
   const int per = (tiles + want - 1) / want;
   return (tiles + per - 1) / per;
 }
 
-template <int HB, int BN>
+template <int HB, int BN, int ST, int MINB = 1>
 cudaError_t LaunchMla(const float* q, const unsigned short* cache, int ntok, int heads, int kv_len, float scale,
                       float* part_o, float* part_ml, int nsplit, cudaStream_t stream) {
   const int tiles = (kv_len + BN - 1) / BN;
   const int per = (tiles + nsplit - 1) / nsplit;
-  const size_t smem = sizeof(MlaSmem<HB, BN>);
-  cudaError_t e = cudaFuncSetAttribute(MlaDecodeKernel<HB, BN>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+  const size_t smem = sizeof(MlaSmem<HB, BN, ST>);
+  cudaError_t e = cudaFuncSetAttribute(MlaDecodeKernel<HB, BN, ST, MINB>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                        static_cast<int>(smem));
   if (e != cudaSuccess) return e;
-  return LaunchOverlapped(MlaDecodeKernel<HB, BN>, dim3(nsplit, (heads + HB - 1) / HB, ntok), dim3(kMlaThreads),
+  return LaunchOverlapped(MlaDecodeKernel<HB, BN, ST, MINB>, dim3(nsplit, (heads + HB - 1) / HB, ntok), dim3(kMlaThreads),
                           stream, smem, q, cache, ntok, heads, kv_len, per, scale * 1.4426950408889634f, part_o,
                           part_ml);
 }
@@ -439,23 +448,32 @@ cudaError_t LaunchMla(const float* q, const unsigned short* cache, int ntok, int
 
 size_t MlaDecodeWorkspaceBytes(int ntok, int heads, int kv_len) {
   if (ntok <= 0 || heads <= 0 || kv_len <= 0) return 0;
-  const size_t ns = MlaSplits(ntok, heads, kv_len);
+  size_t ns = 0;  // enough for every configuration
+  for (int i = 1; i < kMlaConfigCount; ++i) ns = std::max<size_t>(ns, MlaSplits(ntok, heads, kv_len, kMlaConfigs[i]));
   return static_cast<size_t>(ntok) * heads * ns * (kMlaDv + 2) * sizeof(float);
 }
 
 cudaError_t MlaDecode(const float* q, const unsigned short* cache, int ntok, int heads, int kv_len,
-                      float scale, float* out, void* workspace, cudaStream_t stream) {
-  if (ntok <= 0 || heads <= 0 || kv_len < ntok || !workspace) return cudaErrorInvalidValue;
-  const int nsplit = MlaSplits(ntok, heads, kv_len);
+                      float scale, float* out, void* workspace, cudaStream_t stream, int config) {
+  if (ntok <= 0 || heads <= 0 || kv_len < ntok || !q || !cache || !out || !workspace || config < 0 ||
+      config >= kMlaConfigCount || (reinterpret_cast<size_t>(cache) & 15))
+    return cudaErrorInvalidValue;
+  const MlaConfig c = MlaPick(heads, kv_len, config);
+  const int nsplit = MlaSplits(ntok, heads, kv_len, c);
   float* part_o = static_cast<float*>(workspace);
   float* part_ml = part_o + static_cast<size_t>(ntok) * heads * nsplit * kMlaDv;
-  const MlaConfig c = MlaPick(heads, kv_len);
-  cudaError_t e = c.hb == 64 ? LaunchMla<64, 32>(q, cache, ntok, heads, kv_len, scale, part_o, part_ml, nsplit, stream)
-                             : LaunchMla<16, 64>(q, cache, ntok, heads, kv_len, scale, part_o, part_ml, nsplit, stream);
+  cudaError_t e;
+  if (c.hb == 64)
+    e = LaunchMla<64, 32, 3>(q, cache, ntok, heads, kv_len, scale, part_o, part_ml, nsplit, stream);
+  else if (c.minb == 2)
+    e = LaunchMla<16, 32, 2, 2>(q, cache, ntok, heads, kv_len, scale, part_o, part_ml, nsplit, stream);
+  else if (c.bn == 64)
+    e = LaunchMla<16, 64, 2>(q, cache, ntok, heads, kv_len, scale, part_o, part_ml, nsplit, stream);
+  else
+    e = LaunchMla<16, 32, 5>(q, cache, ntok, heads, kv_len, scale, part_o, part_ml, nsplit, stream);
   if (e != cudaSuccess) return e;
-  return LaunchOverlapped(MlaCombineKernel, dim3(heads, ntok, kMlaDv / 128), dim3(kMlaCombineThreads), stream,
-                          nsplit * sizeof(float), static_cast<const float*>(part_o), static_cast<const float*>(part_ml),
-                          heads, nsplit, out);
+  return LaunchOverlapped(MlaCombineKernel, dim3(heads, ntok, kMlaDv / 128), dim3(kMlaCombineThreads), stream, 0,
+                          static_cast<const float*>(part_o), static_cast<const float*>(part_ml), heads, nsplit, out);
 }
 
 }  // namespace kt_cuda

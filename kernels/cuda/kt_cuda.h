@@ -93,9 +93,13 @@ cudaError_t Route(const float* logits, const float* bias, int ntok, const Router
 // preceding kernel in the stream has finished, so they must be complete by
 // then; q and this step's rows (which that kernel may be appending) are read
 // after it.
+// `config` picks the block shape for benchmarks (0: automatic; 1: 16 heads x
+// 64-row tiles, 2 stages; 2: 16 x 32, 5 stages; 3: 64 x 32, 3 stages; 4: 16 x
+// 32, 2 stages, two blocks per SM); every configuration computes the same
+// result. The cache must be 16-byte aligned.
 size_t MlaDecodeWorkspaceBytes(int ntok, int heads, int kv_len);
 cudaError_t MlaDecode(const float* q, const unsigned short* cache, int ntok, int heads, int kv_len,
-                      float scale, float* out, void* workspace, cudaStream_t stream);
+                      float scale, float* out, void* workspace, cudaStream_t stream, int config = 0);
 
 // MLA prefill attention, non-absorbed form (mla_prefill.cuh), bf16 inputs:
 // q [T][H][192], k_nope [S][H][128], k_pe [S][64] (shared by the heads),

@@ -5,7 +5,7 @@
 // (V3) one 1152-byte row costs ~280 kflop: CUDA cores cannot keep up with HBM
 // and the tensor cores must do it. One block = HB heads (HB / 16 m16 tiles)
 // of one token over a contiguous range of BN-row cache tiles (flash-decoding
-// split), 8 warps; cache tiles arrive by cp.async, double buffered.
+// split), 8 warps; cache tiles arrive by cp.async in an ST-stage ring.
 //  * S = Q·Kᵀ (HB x BN): the MT x BN/8 output tiles are spread over the 8
 //    warps; A (q) and B (K rows) fragments come from shared memory by
 //    ldmatrix, one instruction per fragment;
@@ -18,6 +18,7 @@
 // dependent (PDL), so its launch overlaps this kernel's tail.
 #pragma once
 
+#include "kernels/cuda/bulk.cuh"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/mma.cuh"
 
@@ -27,32 +28,44 @@ constexpr int kMlaDk = 576, kMlaDv = 512;
 constexpr int kMlaLd = kMlaDk + 8;  // padded row (bf16): consecutive rows land 4 banks apart
 constexpr int kMlaThreads = 256;
 
+// S = Q·Kᵀ is HB/16 x BN/8 tiles of 16 x 8; with fewer tiles than the 8
+// warps (16 heads, 32-row tiles: 4), KH warps share a tile and each takes
+// 1/KH of the 576-deep product; the softmax adds the KH partial scores.
 template <int HB, int BN>
+__host__ __device__ constexpr int MlaDepthSplit() { return (HB / 16) * (BN / 8) >= 8 ? 1 : 8 / ((HB / 16) * (BN / 8)); }
+
+template <int HB, int BN, int ST>
 struct MlaSmem {
   static constexpr int kSLd = BN + 4, kPLd = BN + 8;
-  u16 q[HB][kMlaLd];
-  u16 k[2][BN][kMlaLd];
-  float s[HB][kSLd];
+  alignas(16) u16 q[HB][kMlaLd];
+  alignas(16) u16 k[ST][BN][kMlaLd];  // bulk copy destinations: 16-byte aligned rows
+  float s[MlaDepthSplit<HB, BN>()][HB][kSLd];
   u16 p[HB][kPLd];
   float alpha[HB];
+  unsigned long long bar[ST];  // stage s is complete (sm_90 bulk copies)
 };
 
 // part_o: [ntok][heads][nsplit][512]; part_ml: [ntok][heads][nsplit][2] (max in
-// log2 units, sum). scale_log2 = softmax scale · log2(e).
-template <int HB, int BN>
-__global__ void __launch_bounds__(kMlaThreads, 1)
+// log2 units, sum). scale_log2 = softmax scale · log2(e). ST cache tiles are
+// staged: ST - 1 in flight while one is used (one tile in flight did not
+// cover HBM latency: 16 heads at 32k sat at 48% of the bandwidth).
+template <int HB, int BN, int ST, int MINB = 1>
+__global__ void __launch_bounds__(kMlaThreads, MINB)
     MlaDecodeKernel(const float* __restrict__ q, const u16* __restrict__ cache, int ntok, int heads,
                     int kv_len, int tiles_per_split, float scale_log2, float* __restrict__ part_o,
                     float* __restrict__ part_ml) {
   constexpr int MT = HB / 16;            // m16 tiles of heads
   constexpr int NT8 = BN / 8;            // n8 tiles of cache rows
-  constexpr int TPW = MT * NT8 / 8;      // S tiles per warp (same m tile, consecutive n tiles)
+  constexpr int KH = MlaDepthSplit<HB, BN>();
+  constexpr int TPW = KH > 1 ? 1 : MT * NT8 / 8;  // S tiles per warp (same m tile, consecutive n tiles)
+  constexpr int KSTEPS = kMlaDk / 16 / KH;        // k16 steps of one warp's S products
   constexpr int RPW = HB / 8;            // softmax rows per warp
   constexpr int LPR = 32 / RPW;          // lanes per softmax row
   constexpr int CPL = BN / LPR;          // columns per lane
   static_assert(TPW == 1 || TPW == 2, "S tiles per warp");
-  static_assert(CPL == 4 || CPL == 8, "softmax columns per lane");
-  typedef MlaSmem<HB, BN> Smem;
+  static_assert(CPL == 2 || CPL == 4 || CPL == 8, "softmax columns per lane");
+  static_assert(ST >= 2, "stages");
+  typedef MlaSmem<HB, BN, ST> Smem;
   extern __shared__ __align__(16) unsigned char smem_raw[];
   Smem& sm = *reinterpret_cast<Smem*>(smem_raw);
   GridDependentsLaunch();  // the combine kernel may be scheduled; it waits for us before reading
@@ -64,23 +77,48 @@ __global__ void __launch_bounds__(kMlaThreads, 1)
   int tile1 = tile0 + tiles_per_split;
   const int my_tiles = (my_len + BN - 1) / BN;
   if (tile1 > my_tiles) tile1 = my_tiles;
+  const int ntiles = tile1 - tile0;  // may be <= 0
 
-  auto load_tile = [&](int tile, int buf) {
-    for (int i = threadIdx.x; i < BN * (kMlaDk / 8); i += kMlaThreads) {
-      const int r = i / (kMlaDk / 8), c = (i % (kMlaDk / 8)) * 8;
-      const int row = tile * BN + r;
-      const bool ok = row < my_len;
-      CpAsync16(&sm.k[buf][r][c], cache + static_cast<long long>(ok ? row : 0) * kMlaDk + c, ok ? 16 : 0);
+  // Tile j of this split into stage j % ST. sm_90: warp 0 issues one bulk
+  // copy per row, completing on the stage's mbarrier (rows past the end are
+  // not copied; the consumer zeroes them). Before: 16-byte cp.async by every
+  // thread, one commit group per call (empty past the end) so that
+  // wait_group counts are the same in every thread.
+  auto load_tile = [&](int j) {
+#if KT_CUDA_HAS_BULK
+    if (j < ntiles && warp == 0) {
+      const int tile = tile0 + j, rows = min(BN, my_len - tile * BN);
+      if (lane == 0) MbarExpectTx(&sm.bar[j % ST], static_cast<u32>(rows) * kMlaDk * 2);
+      __syncwarp();
+      for (int r = lane; r < rows; r += 32)
+        BulkG2S(&sm.k[j % ST][r][0], cache + static_cast<long long>(tile * BN + r) * kMlaDk, kMlaDk * 2,
+                &sm.bar[j % ST]);
+    }
+#else
+    if (j < ntiles) {
+      const int tile = tile0 + j;
+      for (int i = threadIdx.x; i < BN * (kMlaDk / 8); i += kMlaThreads) {
+        const int r = i / (kMlaDk / 8), c = (i % (kMlaDk / 8)) * 8;
+        const int row = tile * BN + r;
+        const bool ok = row < my_len;
+        CpAsync16(&sm.k[j % ST][r][c], cache + static_cast<long long>(ok ? row : 0) * kMlaDk + c, ok ? 16 : 0);
+      }
     }
     CpAsyncCommit();
+#endif
   };
-  // The first tile does not depend on q: start it before waiting for the
-  // previous kernel (which may still be writing q), unless it holds rows of
-  // this step's own tokens, which that kernel may be appending right now.
-  const bool early = tile0 < tile1 && (tile0 + 1) * BN <= kv_len - ntok;
-  if (early) load_tile(tile0, 0);
+#if KT_CUDA_HAS_BULK
+  if (threadIdx.x == 0)
+    for (int i = 0; i < ST; ++i) MbarInit(&sm.bar[i]);
+  __syncthreads();
+#endif
+  // The first tiles do not depend on q: start them before waiting for the
+  // previous kernel (which may still be writing q), but only those that hold
+  // no rows of this step's own tokens, which that kernel may be appending.
+  int pro = 0;
+  for (; pro < ST - 1 && (tile0 + pro + 1) * BN <= kv_len - ntok; ++pro) load_tile(pro);
   GridDependencyWait();
-  if (!early && tile0 < tile1) load_tile(tile0, 0);
+  for (; pro < ST - 1; ++pro) load_tile(pro);
   // q tile: independent float4 loads, many in flight at once.
 #pragma unroll 9
   for (int idx = threadIdx.x; idx < HB * kMlaDk / 4; idx += kMlaThreads) {
@@ -97,21 +135,32 @@ __global__ void __launch_bounds__(kMlaThreads, 1)
     for (int j = 0; j < 8; ++j) o[m][j][0] = o[m][j][1] = o[m][j][2] = o[m][j][3] = 0.0f;
   float m_run = -KT_CUDA_INF, l_run = 0.0f;  // softmax state of row RPW * warp + lane / LPR
 
-  // This warp's S tiles: m tile sm_t, n tiles sn0 .. sn0 + TPW - 1.
-  const int sm_t = warp * TPW / NT8, sn0 = (warp * TPW) % NT8;
+  // This warp's S tiles: m tile sm_t, n tiles sn0 .. sn0 + TPW - 1, k16
+  // steps kh * KSTEPS .. + KSTEPS - 1.
+  const int s_tile = KH > 1 ? warp % (MT * NT8) : warp * TPW, kh = KH > 1 ? warp / (MT * NT8) : 0;
+  const int sm_t = s_tile / NT8, sn0 = s_tile % NT8;
   // ldmatrix row addresses (lane-dependent parts).
-  const int a_row = 16 * sm_t + (lane & 7) + 8 * ((lane >> 3) & 1), a_col = 8 * (lane >> 4);
-  const int b_row = 8 * sn0 + (lane & 7) + (TPW == 2 ? 8 * (lane >> 4) : 0), b_col = 8 * ((lane >> 3) & 1);
+  const int a_row = 16 * sm_t + (lane & 7) + 8 * ((lane >> 3) & 1), a_col = 8 * (lane >> 4) + 16 * KSTEPS * kh;
+  const int b_row = 8 * sn0 + (lane & 7) + (TPW == 2 ? 8 * (lane >> 4) : 0), b_col = 8 * ((lane >> 3) & 1) + 16 * KSTEPS * kh;
 
-  for (int tile = tile0; tile < tile1; ++tile) {
-    const int buf = (tile - tile0) & 1;
-    CpAsyncWait<0>();
-    __syncthreads();
-    if (tile + 1 < tile1) load_tile(tile + 1, buf ^ 1);
+  for (int j = 0; j < ntiles; ++j) {
+    const int tile = tile0 + j, buf = j % ST;
+#if KT_CUDA_HAS_BULK
+    MbarWait(&sm.bar[buf], (j / ST) & 1);  // tile j has landed
+    const int rows = min(BN, my_len - tile * BN);
+    // Rows past the end were not copied; P is 0 there, but 0 * NaN is NaN.
+    for (int i = rows * (kMlaDk / 8) + threadIdx.x; i < BN * (kMlaDk / 8); i += kMlaThreads)
+      *reinterpret_cast<uint4*>(&sm.k[buf][i / (kMlaDk / 8)][(i % (kMlaDk / 8)) * 8]) = make_uint4(0, 0, 0, 0);
+#else
+    CpAsyncWait<ST - 2>();  // tile j has landed (groups j + 1 .. j + ST - 2 may be in flight)
+#endif
+    __syncthreads();        // ... for every thread, and every warp is done with tile j - 1
+    load_tile(j + ST - 1);  // into the stage of tile j - 1
 
     {  // S tiles. Independent accumulator chains (CH per tile): 36 dependent
        // MMAs in a row would wait on the tensor pipe's latency with only 8 warps.
-      constexpr int CH = 4 / TPW;
+      constexpr int CH = TPW == 2 ? 2 : KSTEPS % 4 == 0 ? 4 : 3;
+      static_assert(KSTEPS % CH == 0, "chains divide the steps");
       float sc[CH][TPW][4];
 #pragma unroll
       for (int ch = 0; ch < CH; ++ch)
@@ -120,7 +169,7 @@ __global__ void __launch_bounds__(kMlaThreads, 1)
       const u16* arow = &sm.q[a_row][a_col];
       const u16* brow = &sm.k[buf][b_row][b_col];
 #pragma unroll
-      for (int k0 = 0; k0 < kMlaDk / 16; k0 += CH) {
+      for (int k0 = 0; k0 < KSTEPS; k0 += CH) {
 #pragma unroll
         for (int ch = 0; ch < CH; ++ch) {
           const int kk = k0 + ch;
@@ -153,7 +202,7 @@ __global__ void __launch_bounds__(kMlaThreads, 1)
 #pragma unroll
         for (int i = 0; i < 4; ++i) {
           const bool ok = row_abs + (i & 1) < my_len;
-          sm.s[16 * sm_t + g + 8 * (i >> 1)][col + (i & 1)] = ok ? s[n][i] * scale_log2 : -KT_CUDA_INF;
+          sm.s[kh][16 * sm_t + g + 8 * (i >> 1)][col + (i & 1)] = ok ? s[n][i] * scale_log2 : -KT_CUDA_INF;
         }
       }
     }
@@ -162,10 +211,15 @@ __global__ void __launch_bounds__(kMlaThreads, 1)
       const int r = RPW * warp + lane / LPR, c = (lane % LPR) * CPL;
       float v[CPL];
 #pragma unroll
-      for (int i = 0; i < CPL; i += 4) {
-        const float4 f = *reinterpret_cast<const float4*>(&sm.s[r][c + i]);
-        v[i] = f.x; v[i + 1] = f.y; v[i + 2] = f.z; v[i + 3] = f.w;
-      }
+      for (int i = 0; i < CPL; ++i) v[i] = 0.0f;
+#pragma unroll
+      for (int h = 0; h < KH; ++h)
+#pragma unroll
+        for (int i = 0; i < CPL; i += 2) {
+          const float2 f = *reinterpret_cast<const float2*>(&sm.s[h][r][c + i]);
+          v[i] += f.x;
+          v[i + 1] += f.y;
+        }
       float mx = v[0];
 #pragma unroll
       for (int i = 1; i < CPL; ++i) mx = fmaxf(mx, v[i]);
@@ -185,8 +239,7 @@ __global__ void __launch_bounds__(kMlaThreads, 1)
       l_run = l_run * alpha + ps;
       m_run = m_new;
 #pragma unroll
-      for (int i = 0; i < CPL; i += 4)
-        *reinterpret_cast<uint2*>(&sm.p[r][c + i]) = make_uint2(PackBf16(v[i], v[i + 1]), PackBf16(v[i + 2], v[i + 3]));
+      for (int i = 0; i < CPL; i += 2) *reinterpret_cast<u32*>(&sm.p[r][c + i]) = PackBf16(v[i], v[i + 1]);
       if (lane % LPR == 0) sm.alpha[r] = alpha;
     }
     __syncthreads();
@@ -241,47 +294,71 @@ __global__ void __launch_bounds__(kMlaThreads, 1)
 }
 
 // Merges the splits into out[tok][head][512]. Grid (heads, ntok, 4): a block
-// owns 128 latent columns; its 8 warps take interleaved splits so that many
-// independent loads are in flight (a serial loop over 64-128 splits per
-// thread was latency-bound at 10-20 us).
+// owns 128 latent columns, lane L of every warp columns 4L..4L+3, and warp w
+// takes splits w, w + 8, ... Each warp issues the loads of up to 16 splits
+// (their max/sum pairs and columns) before it uses any, so the merge costs
+// one round trip to memory per 128 splits, then folds its splits into a
+// (max, sum, columns) state of its own; the 8 states meet in shared memory.
+// (Reading the maxima first and the columns after, with block reductions in
+// between, took ~6.5 us at 128 splits on the H200: four round trips.)
 constexpr int kMlaCombineThreads = 256;
+constexpr int kMlaCombineUnroll = 16;
 __global__ void __launch_bounds__(kMlaCombineThreads)
     MlaCombineKernel(const float* __restrict__ part_o, const float* __restrict__ part_ml, int heads, int nsplit,
                      float* __restrict__ out) {
-  extern __shared__ float wsplit[];  // nsplit
-  __shared__ float scratch[32];
-  __shared__ float4 red[kMlaCombineThreads / 32][32];
-  GridDependencyWait();  // launched as a dependent of the decode kernel
+  constexpr int W = kMlaCombineThreads / 32;
+  __shared__ float4 red_o[W][32];
+  __shared__ float red_ml[W][2];
+  GridDependentsLaunch();  // the next kernel may start its own prologue (it waits for us before reading)
+  GridDependencyWait();    // launched as a dependent of the decode kernel
   const int h = blockIdx.x, tok = blockIdx.y, c0 = blockIdx.z * 128;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const long long base = (static_cast<long long>(tok) * heads + h) * nsplit;
-  float m = -KT_CUDA_INF;
-  for (int s = threadIdx.x; s < nsplit; s += blockDim.x) m = fmaxf(m, part_ml[(base + s) * 2]);
-  m = BlockMax(m, scratch);
-  float l = 0.0f;
-  for (int s = threadIdx.x; s < nsplit; s += blockDim.x) {
-    const float ms = part_ml[(base + s) * 2];
-    const float e = ms == -KT_CUDA_INF ? 0.0f : exp2f(ms - m);
-    wsplit[s] = e;
-    l += e * part_ml[(base + s) * 2 + 1];
-  }
-  l = BlockSum(l, scratch);  // its barriers also publish wsplit
+  float m = -KT_CUDA_INF, l = 0.0f;
   float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
-#pragma unroll 4
-  for (int s = warp; s < nsplit; s += kMlaCombineThreads / 32) {
-    const float e = wsplit[s];
-    const float4 v = *reinterpret_cast<const float4*>(part_o + (base + s) * kMlaDv + c0 + 4 * lane);
-    acc.x += e * v.x; acc.y += e * v.y; acc.z += e * v.z; acc.w += e * v.w;
+  for (int s0 = warp; s0 < nsplit; s0 += W * kMlaCombineUnroll) {
+    float2 ml[kMlaCombineUnroll];
+    float4 v[kMlaCombineUnroll];
+#pragma unroll
+    for (int u = 0; u < kMlaCombineUnroll; ++u) {
+      const int s = s0 + W * u;
+      ml[u] = make_float2(-KT_CUDA_INF, 0.0f);
+      v[u] = make_float4(0.f, 0.f, 0.f, 0.f);
+      if (s < nsplit) {
+        ml[u] = *reinterpret_cast<const float2*>(part_ml + (base + s) * 2);
+        v[u] = *reinterpret_cast<const float4*>(part_o + (base + s) * kMlaDv + c0 + 4 * lane);
+      }
+    }
+    float mx = m;
+#pragma unroll
+    for (int u = 0; u < kMlaCombineUnroll; ++u) mx = fmaxf(mx, ml[u].x);
+    const float keep = m == -KT_CUDA_INF ? 0.0f : exp2f(m - mx);
+    l *= keep;
+    acc.x *= keep; acc.y *= keep; acc.z *= keep; acc.w *= keep;
+#pragma unroll
+    for (int u = 0; u < kMlaCombineUnroll; ++u) {
+      const float e = ml[u].x == -KT_CUDA_INF ? 0.0f : exp2f(ml[u].x - mx);
+      l += e * ml[u].y;
+      acc.x += e * v[u].x; acc.y += e * v[u].y; acc.z += e * v[u].z; acc.w += e * v[u].w;
+    }
+    m = mx;
   }
-  red[warp][lane] = acc;
+  red_o[warp][lane] = acc;
+  if (lane == 0) red_ml[warp][0] = m, red_ml[warp][1] = l;
   __syncthreads();
   if (threadIdx.x < 128) {
-    const float inv = l > 0.0f ? 1.0f / l : 0.0f;
-    const int q = threadIdx.x >> 2, comp = threadIdx.x & 3;
-    float v = 0.0f;
+    const int qd = threadIdx.x >> 2, comp = threadIdx.x & 3;
+    float mm = -KT_CUDA_INF;
 #pragma unroll
-    for (int w = 0; w < kMlaCombineThreads / 32; ++w) v += reinterpret_cast<const float*>(&red[w][q])[comp];
-    out[(static_cast<long long>(tok) * heads + h) * kMlaDv + c0 + threadIdx.x] = v * inv;
+    for (int w = 0; w < W; ++w) mm = fmaxf(mm, red_ml[w][0]);
+    float v = 0.0f, lt = 0.0f;
+#pragma unroll
+    for (int w = 0; w < W; ++w) {
+      const float e = red_ml[w][0] == -KT_CUDA_INF ? 0.0f : exp2f(red_ml[w][0] - mm);
+      lt += e * red_ml[w][1];
+      v += e * reinterpret_cast<const float*>(&red_o[w][qd])[comp];
+    }
+    out[(static_cast<long long>(tok) * heads + h) * kMlaDv + c0 + threadIdx.x] = lt > 0.0f ? v / lt : 0.0f;
   }
 }
 

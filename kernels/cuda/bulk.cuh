@@ -1,0 +1,69 @@
+// Bulk asynchronous copies global -> shared (sm_90's copy engine, TMA
+// without a tensor map) completed through a shared-memory mbarrier.
+//
+// Why: per-thread 16-byte cp.async keeps an SM's load/store unit tracking
+// every request, and a block that streams one contiguous range (MLA decode's
+// cache split) stalled at ~18 GB/s per SM however many stages it staged. One
+// bulk copy moves a whole row with one instruction and is tracked by bytes.
+//
+// Protocol for a stage: one thread calls MbarExpectTx(bar, bytes) for the
+// bytes the stage will receive, then copies are issued with BulkG2S (any
+// threads, after that call in program order or synchronised with it);
+// consumers call MbarWait(bar, parity) with parity = (uses of this stage so
+// far) & 1. Before sm_90 none of this exists; callers keep a cp.async path.
+#pragma once
+
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/mma.cuh"
+
+namespace kt_cuda {
+
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+#define KT_CUDA_HAS_BULK 1
+#else
+#define KT_CUDA_HAS_BULK 0
+#endif
+
+// `bar` is an 8-byte aligned shared u64. Count 1: a phase completes when its
+// one MbarExpectTx arrival has happened and all expected bytes have landed.
+// Call from one thread, then make it visible (fence + __syncthreads).
+KT_CUDA_FORCEINLINE void MbarInit(unsigned long long* bar) {
+#if KT_CUDA_HAS_BULK
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], 1;\n" ::"r"(SmemAddr(bar)) : "memory");
+  asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+#endif
+}
+
+KT_CUDA_FORCEINLINE void MbarExpectTx(unsigned long long* bar, u32 bytes) {
+#if KT_CUDA_HAS_BULK
+  asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(SmemAddr(bar)), "r"(bytes)
+               : "memory");
+#endif
+}
+
+// dst and src 16-byte aligned, bytes a multiple of 16.
+KT_CUDA_FORCEINLINE void BulkG2S(void* dst, const void* src, u32 bytes, unsigned long long* bar) {
+#if KT_CUDA_HAS_BULK
+  asm volatile(
+      "cp.async.bulk.shared::cluster.global.mbarrier::complete_tx::bytes [%0], [%1], %2, [%3];\n" ::"r"(
+          SmemAddr(dst)),
+      "l"(src), "r"(bytes), "r"(SmemAddr(bar))
+      : "memory");
+#endif
+}
+
+KT_CUDA_FORCEINLINE void MbarWait(unsigned long long* bar, u32 parity) {
+#if KT_CUDA_HAS_BULK
+  asm volatile(
+      "{\n"
+      ".reg .pred done;\n"
+      "WAIT_%=:\n"
+      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
+      "@!done bra WAIT_%=;\n"
+      "}\n" ::"r"(SmemAddr(bar)),
+      "r"(parity)
+      : "memory");
+#endif
+}
+
+}  // namespace kt_cuda
