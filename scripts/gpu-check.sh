@@ -40,12 +40,12 @@ fi
 flags=(-std=c++17 -O3 $KT_CUDA_GENCODE ${KT_NVCC_FLAGS:-} -I"$root" -Xcompiler=-Wall,-Wextra,-Wno-unused-parameter -Werror=all-warnings)
 echo "gpu-check: building with $nvcc $KT_CUDA_GENCODE into $build"
 pids=()
-for src in kernels gemm_prefill gemm_cublas gpu_test; do
+for src in kernels gemm_prefill gemm_cublas gpu_test gpu_layer_bench; do
   "$nvcc" "${flags[@]}" -c "$root/kernels/cuda/$src.cu" -o "$build/$src.o" &
   pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done
-"$nvcc" $KT_CUDA_GENCODE "$build/kernels.o" "$build/gemm_prefill.o" "$build/gemm_cublas.o" "$build/gpu_test.o" -lcublas -o "$build/kt_gpu_test"
+"$nvcc" $KT_CUDA_GENCODE "$build/kernels.o" "$build/gemm_prefill.o" "$build/gemm_cublas.o" "$build/gpu_test.o" "$build/gpu_layer_bench.o" -lcublas -o "$build/kt_gpu_test"
 "$nvcc" "${flags[@]}" "$root/kernels/cuda/smoke_test.cu" -o "$build/kt_cuda_smoke_test"
 
 set +e

@@ -25,129 +25,15 @@
 #include "kernels/cuda/gemm_cublas.h"
 #include "kernels/cuda/gemm_prefill.h"
 #include "kernels/cuda/kt_cuda.h"
+#include "kernels/cuda/gpu_harness.h"
 #include "kernels/cuda/ref_cpu.h"
 
 namespace {
 
+using namespace kt_gpu_harness;
 using kt_cuda_ref::Bf16ToFloat;
 using kt_cuda_ref::FloatToBf16;
 using kt_cuda_ref::FloatToHalf;
-
-#define CK(expr)                                                                          \
-  do {                                                                                    \
-    cudaError_t e_ = (expr);                                                              \
-    if (e_ != cudaSuccess) {                                                              \
-      std::fprintf(stderr, "CUDA error %s at %s:%d: %s\n", cudaGetErrorString(e_), __FILE__, \
-                   __LINE__, #expr);                                                      \
-      std::exit(1);                                                                       \
-    }                                                                                     \
-  } while (0)
-#define CB(expr)                                                                            \
-  do {                                                                                      \
-    cublasStatus_t s_ = (expr);                                                             \
-    if (s_ != CUBLAS_STATUS_SUCCESS) {                                                      \
-      std::fprintf(stderr, "cuBLAS error %d at %s:%d: %s\n", static_cast<int>(s_), __FILE__, \
-                   __LINE__, #expr);                                                        \
-      std::exit(1);                                                                         \
-    }                                                                                       \
-  } while (0)
-
-struct Rng {
-  uint64_t s;
-  explicit Rng(uint64_t seed) : s(seed * 0x9E3779B97F4A7C15ull + 1) {}
-  uint64_t Next() {
-    s ^= s << 13;
-    s ^= s >> 7;
-    s ^= s << 17;
-    return s;
-  }
-  float Uniform() { return static_cast<float>(Next() >> 40) / 16777216.0f; }  // [0,1)
-  float Sym() { return 2.0f * Uniform() - 1.0f; }
-};
-
-void ParallelFor(long long n, const std::function<void(long long, long long)>& f) {
-  unsigned nt = std::max(1u, std::min(32u, std::thread::hardware_concurrency()));
-  std::vector<std::thread> th;
-  const long long chunk = (n + nt - 1) / nt;
-  for (unsigned i = 0; i < nt; ++i) {
-    const long long a = i * chunk, b = std::min(n, a + chunk);
-    if (a < b) th.emplace_back(f, a, b);
-  }
-  for (auto& t : th) t.join();
-}
-
-template <class T>
-struct Dev {
-  T* p = nullptr;
-  size_t n = 0;
-  Dev() = default;
-  explicit Dev(size_t count) : n(count) { CK(cudaMalloc(&p, std::max<size_t>(1, count) * sizeof(T))); }
-  ~Dev() { if (p) cudaFree(p); }
-  Dev(const Dev&) = delete;
-  Dev& operator=(const Dev&) = delete;
-  void Up(const std::vector<T>& v) { CK(cudaMemcpy(p, v.data(), v.size() * sizeof(T), cudaMemcpyHostToDevice)); }
-  std::vector<T> Down() const {
-    std::vector<T> v(n);
-    CK(cudaMemcpy(v.data(), p, n * sizeof(T), cudaMemcpyDeviceToHost));
-    return v;
-  }
-  void Poison() { CK(cudaMemset(p, 0xFF, n * sizeof(T))); }  // NaN for floats
-};
-
-const char* TypeName(int t) {
-  switch (t) {
-    case 0: return "F32"; case 1: return "F16"; case 8: return "Q8_0"; case 12: return "Q4_K";
-    case 13: return "Q5_K"; case 14: return "Q6_K"; case 30: return "BF16"; default: return "?";
-  }
-}
-
-// Random but valid blocks: random quant bits, small finite scales.
-std::vector<uint8_t> RandomWeights(int type, int k, int n, Rng& rng) {
-  const long long rb = kt_cuda::RowBytes(type, k);
-  std::vector<uint8_t> w(rb * n);
-  for (auto& b : w) b = static_cast<uint8_t>(rng.Next() >> 56);
-  auto put_half = [&](uint8_t* p, float v) {
-    const uint16_t h = FloatToHalf(v);
-    std::memcpy(p, &h, 2);
-  };
-  for (int r = 0; r < n; ++r) {
-    uint8_t* row = w.data() + rb * r;
-    switch (type) {
-      case 0:
-        for (int i = 0; i < k; ++i) { float v = rng.Sym(); std::memcpy(row + 4 * i, &v, 4); }
-        break;
-      case 1: for (int i = 0; i < k; ++i) put_half(row + 2 * i, rng.Sym()); break;
-      case 30:
-        for (int i = 0; i < k; ++i) { uint16_t h = FloatToBf16(rng.Sym()); std::memcpy(row + 2 * i, &h, 2); }
-        break;
-      case 8: for (int b = 0; b < k / 32; ++b) put_half(row + 34 * b, 0.01f * (rng.Sym() + 0.1f)); break;
-      case 12: case 13:
-        for (int b = 0; b < k / 256; ++b) {
-          uint8_t* p = row + (type == 12 ? 144 : 176) * b;
-          put_half(p, 0.02f * rng.Uniform() + 1e-4f);
-          put_half(p + 2, 0.02f * rng.Uniform());
-        }
-        break;
-      case 14: for (int b = 0; b < k / 256; ++b) put_half(row + 210 * b + 208, 0.01f * rng.Sym()); break;
-    }
-  }
-  return w;
-}
-
-std::vector<float> Dequant(int type, const std::vector<uint8_t>& w, int k, int n) {
-  std::vector<float> out(static_cast<size_t>(k) * n);
-  const long long rb = kt_cuda::RowBytes(type, k);
-  ParallelFor(n, [&](long long a, long long b) {
-    for (long long r = a; r < b; ++r) kt_cuda_ref::DequantRow(type, w.data() + rb * r, out.data() + k * r, k);
-  });
-  return out;
-}
-
-std::vector<float> RandomVec(size_t n, Rng& rng, float scale = 1.0f) {
-  std::vector<float> v(n);
-  for (auto& x : v) x = scale * rng.Sym();
-  return v;
-}
 
 // ||a - b|| / ||b||; NaN anywhere -> NaN (fails every comparison).
 double RelErr(const std::vector<float>& a, const std::vector<double>& b) {
@@ -167,14 +53,6 @@ void Report(const std::string& name, double err, double tol) {
   const bool ok = err <= tol;  // false for NaN
   std::printf("  %-58s rel_err %.3e  tol %.0e  %s\n", name.c_str(), err, tol, ok ? "PASS" : "FAIL");
   if (ok) ++g_pass; else { ++g_fail; g_fail_names.push_back(name); }
-}
-std::string Fmt(const char* f, ...) {
-  char buf[512];
-  va_list ap;
-  va_start(ap, f);
-  std::vsnprintf(buf, sizeof buf, f, ap);
-  va_end(ap);
-  return buf;
 }
 
 std::vector<double> RefGemv(const std::vector<float>& wf, int k, int n, const std::vector<float>& x, int ntok) {
@@ -247,6 +125,38 @@ void TestGemv(bool quick) {
     CK(cudaDeviceSynchronize());
     Report("gemv BF16 batched per-head 128->512 x16 heads (W_kb)", RelErr(dy.Down(), ref), 1e-3);
   }
+  // Short rows (the small-K kernel): every chunk type, 1..8 tokens, rows per
+  // warp from 32 (K = 32) to 1 (K = 1024), row counts that leave warps partly
+  // empty. x is [token][problem][k], y is [token][problem][n].
+  struct SmallCase { int k, n, batch, ntok; };
+  for (int type : {8, 1, 30, 0})
+    for (const SmallCase& c : {SmallCase{128, 512, 16, 1}, SmallCase{512, 128, 8, 3}, SmallCase{32, 77, 3, 8},
+                               SmallCase{1024, 33, 2, 2}, SmallCase{256, 1, 5, 1}}) {
+      auto w = RandomWeights(type, c.k, c.n * c.batch, rng);
+      auto wf = Dequant(type, w, c.k, c.n * c.batch);
+      auto x = RandomVec(static_cast<size_t>(c.ntok) * c.batch * c.k, rng);
+      std::vector<double> ref(static_cast<size_t>(c.ntok) * c.batch * c.n);
+      for (int t = 0; t < c.ntok; ++t)
+        for (int b = 0; b < c.batch; ++b)
+          for (int r = 0; r < c.n; ++r) {
+            double sacc = 0;
+            for (int i = 0; i < c.k; ++i)
+              sacc += static_cast<double>(wf[(static_cast<size_t>(b) * c.n + r) * c.k + i]) *
+                      x[(static_cast<size_t>(t) * c.batch + b) * c.k + i];
+            ref[(static_cast<size_t>(t) * c.batch + b) * c.n + r] = sacc;
+          }
+      Dev<uint8_t> dw(w.size());
+      Dev<float> dx(x.size()), dy(ref.size());
+      dw.Up(w);
+      dx.Up(x);
+      dy.Poison();
+      const long long rb = kt_cuda::RowBytes(type, c.k);
+      CK(kt_cuda::Gemv(type, dw.p, rb, c.k, c.n, dx.p, static_cast<long long>(c.batch) * c.k, c.ntok, dy.p,
+                       static_cast<long long>(c.batch) * c.n, 0, c.batch, rb * c.n, c.k, c.n));
+      CK(cudaDeviceSynchronize());
+      Report(Fmt("gemv %s short rows %d->%d x%d problems, %d tokens", TypeName(type), c.k, c.n, c.batch, c.ntok),
+             RelErr(dy.Down(), ref), 1e-3);
+    }
 }
 
 void TestGemvTc() {
@@ -363,7 +273,7 @@ void TestGemvI8() {
 void TestOps() {
   std::printf("== RMSNorm, RoPE, SiLU-gated FFN, add, router, argmax\n");
   Rng rng(2);
-  for (int n : {512, 1536, 2048, 7168, 1000}) {
+  for (int n : {512, 1536, 2048, 7168, 1000, 1001}) {  // 1001: the scalar path
     for (int ntok : {1, 5}) {
       for (int fused = 0; fused < 2; ++fused) {
         auto x = RandomVec(static_cast<size_t>(ntok) * n, rng), r = RandomVec(x.size(), rng), w = RandomVec(n, rng);
@@ -385,6 +295,11 @@ void TestOps() {
         CK(cudaDeviceSynchronize());
         Report(Fmt("rmsnorm n %d ntok %d%s", n, ntok, fused ? " fused residual" : ""), RelErr(dy.Down(), ref), 1e-5);
         if (fused) Report(Fmt("rmsnorm residual out n %d ntok %d", n, ntok), RelErr(dh.Down(), href), 1e-6);
+        if (!fused) {  // in place: y == x
+          CK(kt_cuda::RmsNorm(dx.p, nullptr, nullptr, dw.p, dx.p, ntok, n, 1e-6f, 0));
+          CK(cudaDeviceSynchronize());
+          Report(Fmt("rmsnorm n %d ntok %d in place", n, ntok), RelErr(dx.Down(), ref), 1e-5);
+        }
       }
     }
   }
@@ -722,48 +637,6 @@ void TestPrefill() {
 
 // ---------------------------------------------------------------- benchmarks
 
-struct Row { std::string what; double us, rate, frac, peer_us, speedup; const char* unit; };
-std::vector<Row> g_rows;
-
-// Median over `reps` of (graph of `inner` calls) / inner, in microseconds.
-double TimeGraph(const std::function<void(cudaStream_t, int)>& body, int inner, int reps = 15) {
-  cudaStream_t s;
-  CK(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
-  for (int i = 0; i < 3; ++i) body(s, i);  // warm-up (module load, handles)
-  CK(cudaStreamSynchronize(s));
-  cudaGraph_t g;
-  cudaGraphExec_t ge;
-  CK(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
-  for (int i = 0; i < inner; ++i) body(s, i);
-  CK(cudaStreamEndCapture(s, &g));
-  CK(cudaGraphInstantiate(&ge, g, 0));
-  CK(cudaGraphLaunch(ge, s));
-  CK(cudaStreamSynchronize(s));
-  cudaEvent_t a, b;
-  CK(cudaEventCreate(&a));
-  CK(cudaEventCreate(&b));
-  std::vector<double> ts;
-  for (int r = 0; r < reps; ++r) {
-    CK(cudaEventRecord(a, s));
-    CK(cudaGraphLaunch(ge, s));
-    CK(cudaEventRecord(b, s));
-    CK(cudaEventSynchronize(b));
-    float ms;
-    CK(cudaEventElapsedTime(&ms, a, b));
-    ts.push_back(1000.0 * ms / inner);
-  }
-  CK(cudaGetLastError());
-  cudaGraphExecDestroy(ge);
-  cudaGraphDestroy(g);
-  cudaEventDestroy(a);
-  cudaEventDestroy(b);
-  cudaStreamDestroy(s);
-  std::sort(ts.begin(), ts.end());
-  return ts[ts.size() / 2];
-}
-
-double g_bw = 0, g_tflops = 0;  // measured ceilings (GB/s, TFLOP/s)
-
 void BenchCeilings(cublasHandle_t h) {
   const size_t bytes = 2ull << 30;
   Dev<uint8_t> a(bytes), b(bytes);
@@ -788,23 +661,6 @@ void BenchCeilings(cublasHandle_t h) {
   g_tflops = 2.0 * n * n * static_cast<double>(n) / gus / 1e6;
   std::printf("ceilings: device-to-device copy %.0f GB/s (read+write), cuBLAS bf16 GEMM 8192^3 %.0f TFLOP/s\n", g_bw, g_tflops);
 }
-
-// Enough copies of one random weight matrix that cycling through them keeps
-// every timed call reading from HBM, not L2.
-struct WeightCopies {
-  std::vector<std::unique_ptr<Dev<uint8_t>>> copies;
-  size_t bytes = 0;
-  WeightCopies(int type, int k, int n, Rng& rng) {
-    const auto w = RandomWeights(type, k, n, rng);
-    bytes = w.size();
-    const size_t count = std::max<size_t>(2, (400ull << 20) / bytes + 1);
-    for (size_t i = 0; i < count; ++i) {
-      copies.emplace_back(new Dev<uint8_t>(bytes));
-      copies.back()->Up(w);
-    }
-  }
-  const uint8_t* operator[](int i) const { return copies[i % copies.size()]->p; }
-};
 
 void BenchGemv(cublasHandle_t h, bool quick) {
   // KT_BENCH_GEMV=new: only cuBLAS, the tensor-core and the int8 GEMV;
@@ -1154,7 +1010,7 @@ int main(int argc, char** argv) {
   if (bench) {
     cublasHandle_t h;
     CB(cublasCreate(&h));
-    // KT_BENCH_ONLY=gemv,mla,gemm (any subset) runs those sections (e.g. under a profiler).
+    // KT_BENCH_ONLY=gemv,mla,gemm,layer (any subset) runs those sections (e.g. under a profiler).
     const char* only = std::getenv("KT_BENCH_ONLY");
     auto want = [&](const char* sec) { return !only || InList(only, sec); };
     BenchCeilings(h);
@@ -1162,6 +1018,7 @@ int main(int argc, char** argv) {
     if (want("mla")) BenchMla();
     if (want("mla")) BenchMlaPrefill();
     if (want("gemm")) BenchPrefill(h);
+    if (want("layer")) kt_gpu_harness::BenchLayer();
     CB(cublasDestroy(h));
     std::printf("\ndevice: %s; ceilings: copy %.0f GB/s, cuBLAS bf16 %.0f TFLOP/s\n", prop.name, g_bw, g_tflops);
     PrintTable(stdout);

@@ -5,6 +5,7 @@
 
 #include "kernels/cuda/gemv_i8.cuh"
 #include "kernels/cuda/gemv_quant.cuh"
+#include "kernels/cuda/gemv_smallk.cuh"
 #include "kernels/cuda/gemv_tc.cuh"
 #include "kernels/cuda/kt_cuda.h"
 #include "kernels/cuda/mla_decode.cuh"
@@ -69,6 +70,37 @@ cudaError_t GemvTyped(const void* w, long long row_bytes, int k, int n, const fl
 
 }  // namespace
 
+namespace {
+
+// Short rows (K = 32 * 2^j <= 1024) of 32-value-chunk types go to
+// GemvSmallKKernel when the chunks are aligned for its loads.
+bool SmallKFits(int type, const void* w, long long row_bytes, int k, long long wbs) {
+  const int chunks = k / 32;
+  if (k % 32 || chunks > 32 || (chunks & (chunks - 1))) return false;
+  const long long align = static_cast<long long>(reinterpret_cast<size_t>(w)) | row_bytes | wbs;
+  if (type == kQ8_0) return (align & 1) == 0;
+  if (type == kF16 || type == kBF16 || type == kF32) return (align & 15) == 0;
+  return false;
+}
+
+cudaError_t LaunchSmallK(int type, const u8* w, long long row_bytes, int k, int n, const float* x, long long ldx,
+                         int nt, float* y, long long ldy, cudaStream_t s, int batch, long long wbs, long long xbs,
+                         long long ybs) {
+  int lg = 0;
+  while ((32 << lg) < k) ++lg;
+  const int rows_per_block = 8 * (32 >> lg);
+  const dim3 grid((n + rows_per_block - 1) / rows_per_block, batch);
+  switch (type) {
+    case kQ8_0: GemvSmallKKernel<kQ8_0><<<grid, 256, 0, s>>>(w, row_bytes, n, x, ldx, nt, y, ldy, wbs, xbs, ybs, lg); break;
+    case kF16: GemvSmallKKernel<kF16><<<grid, 256, 0, s>>>(w, row_bytes, n, x, ldx, nt, y, ldy, wbs, xbs, ybs, lg); break;
+    case kBF16: GemvSmallKKernel<kBF16><<<grid, 256, 0, s>>>(w, row_bytes, n, x, ldx, nt, y, ldy, wbs, xbs, ybs, lg); break;
+    default: GemvSmallKKernel<kF32><<<grid, 256, 0, s>>>(w, row_bytes, n, x, ldx, nt, y, ldy, wbs, xbs, ybs, lg); break;
+  }
+  return cudaGetLastError();
+}
+
+}  // namespace
+
 cudaError_t Gemv(int type, const void* w, long long row_bytes, int k, int n, const float* x,
                  long long ldx, int ntok, float* y, long long ldy, cudaStream_t stream, int batch,
                  long long wbs, long long xbs, long long ybs, int rpb) {
@@ -78,6 +110,9 @@ cudaError_t Gemv(int type, const void* w, long long row_bytes, int k, int n, con
     return cudaErrorInvalidValue;
   if ((type == kQ4_K || type == kQ5_K) && ((row_bytes & 15) || (reinterpret_cast<size_t>(w) & 15)))
     return cudaErrorInvalidValue;
+  if (rpb == 0 && ntok <= 8 && SmallKFits(type, w, row_bytes, k, wbs))
+    return LaunchSmallK(type, static_cast<const u8*>(w), row_bytes, k, n, x, ldx, ntok, y, ldy, stream, batch, wbs, xbs,
+                        ybs);
   switch (type) {
     case kQ4_K: return GemvTyped<kQ4_K>(w, row_bytes, k, n, x, ldx, ntok, y, ldy, stream, batch, wbs, xbs, ybs, rpb);
     case kQ5_K: return GemvTyped<kQ5_K>(w, row_bytes, k, n, x, ldx, ntok, y, ldy, stream, batch, wbs, xbs, ybs, rpb);
@@ -329,7 +364,7 @@ cudaError_t CopyKernel(const void* src, void* dst, size_t bytes, cudaStream_t s)
 cudaError_t RmsNorm(const float* x, const float* residual, float* h_out, const float* weight,
                     float* y, int ntok, int n, float eps, cudaStream_t stream) {
   if (ntok <= 0 || n <= 0 || (residual && !h_out)) return cudaErrorInvalidValue;
-  RmsNormKernel<<<ntok, 256, 0, stream>>>(x, residual, h_out, weight, y, n, eps);
+  RmsNormKernel<<<ntok, n >= 4096 ? 1024 : 256, 0, stream>>>(x, residual, h_out, weight, y, n, eps);
   return cudaGetLastError();
 }
 

@@ -7,24 +7,50 @@
 
 namespace kt_cuda {
 
-// One block per token. With `res` non-null: h = x + res is written to `h_out`
-// (the new residual stream) and normalised; otherwise x is normalised.
-__global__ void RmsNormKernel(const float* __restrict__ x, const float* __restrict__ res,
-                              float* __restrict__ h_out, const float* __restrict__ weight,
-                              float* __restrict__ y, int n, float eps) {
+// One block per token (up to 1024 threads). With `res` non-null: h = x + res
+// is written to `h_out` (the new residual stream) and normalised; otherwise x
+// is normalised. Aligned rows with n % 4 == 0 are read as float4: with one
+// token there is one block, and a scalar loop of 28 dependent rounds for
+// 7168 values took 24 us on the H200 (cold caches); in place (y == x) works.
+__global__ void __launch_bounds__(1024) RmsNormKernel(const float* x, const float* res, float* h_out,
+                                                      const float* __restrict__ weight, float* y, int n, float eps) {
   __shared__ float scratch[32];
   const long long base = static_cast<long long>(blockIdx.x) * n;
+  const size_t align = reinterpret_cast<size_t>(x + base) | reinterpret_cast<size_t>(y + base) |
+                       reinterpret_cast<size_t>(weight) |
+                       (res ? reinterpret_cast<size_t>(res + base) | reinterpret_cast<size_t>(h_out + base) : 0);
+  const bool vec = (n & 3) == 0 && (align & 15) == 0;
   float ss = 0.0f;
-  for (int i = threadIdx.x; i < n; i += blockDim.x) {
-    float v = x[base + i];
-    if (res) { v += res[base + i]; h_out[base + i] = v; }
-    ss = fmaf(v, v, ss);
+  if (vec) {
+    for (int i = threadIdx.x; i < n / 4; i += blockDim.x) {
+      float4 v = reinterpret_cast<const float4*>(x + base)[i];
+      if (res) {
+        const float4 r = reinterpret_cast<const float4*>(res + base)[i];
+        v.x += r.x; v.y += r.y; v.z += r.z; v.w += r.w;
+        reinterpret_cast<float4*>(h_out + base)[i] = v;
+      }
+      ss = fmaf(v.x, v.x, fmaf(v.y, v.y, fmaf(v.z, v.z, fmaf(v.w, v.w, ss))));
+    }
+  } else {
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+      float v = x[base + i];
+      if (res) { v += res[base + i]; h_out[base + i] = v; }
+      ss = fmaf(v, v, ss);
+    }
   }
   ss = BlockSum(ss, scratch);
   const float inv = rsqrtf(ss / static_cast<float>(n) + eps);
-  for (int i = threadIdx.x; i < n; i += blockDim.x) {
-    const float v = res ? h_out[base + i] : x[base + i];
-    y[base + i] = v * inv * weight[i];
+  if (vec) {
+    for (int i = threadIdx.x; i < n / 4; i += blockDim.x) {
+      const float4 v = reinterpret_cast<const float4*>(res ? h_out + base : x + base)[i];
+      const float4 w = reinterpret_cast<const float4*>(weight)[i];
+      reinterpret_cast<float4*>(y + base)[i] = make_float4(v.x * inv * w.x, v.y * inv * w.y, v.z * inv * w.z, v.w * inv * w.w);
+    }
+  } else {
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+      const float v = res ? h_out[base + i] : x[base + i];
+      y[base + i] = v * inv * weight[i];
+    }
   }
 }
 

@@ -1,0 +1,187 @@
+// Benchmark of the GPU half of one decode step's layer: every kernel of a
+// DeepSeek MoE layer except the routed experts (which run on the CPU), for
+// one token, captured into one CUDA graph the way the runtime will run a
+// decode step. The kernels' own benchmarks time each one in a chain of
+// copies of itself; this times them in their real order, where programmatic
+// dependent launch overlaps each kernel's weight stream with the tail of the
+// one before. Weights are random (valid blocks), Q4_K for the big matrices,
+// Q8_0 for the per-head absorption matrices, f32 for norms and the router;
+// several layers with their own weights and caches so that nothing is served
+// from L2 between replays.
+#include <cmath>
+
+#include "kernels/cuda/gemm_prefill.h"
+#include "kernels/cuda/gpu_harness.h"
+#include "kernels/cuda/kt_cuda.h"
+
+namespace kt_gpu_harness {
+namespace {
+
+struct LayerShape {
+  const char* name;
+  int hidden, heads, q_lora, shared_ff, n_expert, top_k, n_group, group_used;
+  bool sigmoid;
+};
+
+constexpr int kQ4K = 12, kQ80 = 8, kF32 = 0;
+
+// A quantised matrix on the device and its size in bytes.
+struct Mat {
+  std::unique_ptr<Dev<uint8_t>> d;
+  int type = 0, k = 0, n = 0;
+  long long rb = 0;
+  size_t bytes = 0;
+  Mat() = default;
+  Mat(int type_, int k_, int n_, Rng& rng) : type(type_), k(k_), n(n_), rb(kt_cuda::RowBytes(type_, k_)) {
+    const auto w = RandomWeights(type, k, n, rng);
+    bytes = w.size();
+    d.reset(new Dev<uint8_t>(w.size()));
+    d->Up(w);
+  }
+  const uint8_t* p() const { return d->p; }
+};
+
+std::unique_ptr<Dev<float>> Vec(size_t n, Rng& rng, float base, float spread) {
+  std::vector<float> v(n);
+  for (auto& x : v) x = base + spread * rng.Sym();
+  std::unique_ptr<Dev<float>> d(new Dev<float>(n));
+  d->Up(v);
+  return d;
+}
+
+struct LayerWeights {
+  std::unique_ptr<Dev<float>> attn_norm, q_a_norm, kv_a_norm, ffn_norm, router_bias;
+  Mat q_a, q_b, q, kv_a, w_kb, w_vb, o, router, gate, up, down;
+  std::unique_ptr<Dev<uint16_t>> cache;
+  size_t bytes = 0;  // weights (the step also reads ctx cache rows)
+};
+
+LayerWeights MakeLayer(const LayerShape& s, int ctx, Rng& rng) {
+  LayerWeights L;
+  const int qd = s.heads * 192;
+  L.attn_norm = Vec(s.hidden, rng, 1.0f, 0.1f);
+  L.kv_a_norm = Vec(512, rng, 1.0f, 0.1f);
+  L.ffn_norm = Vec(s.hidden, rng, 1.0f, 0.1f);
+  L.router_bias = Vec(s.n_expert, rng, 0.0f, 0.01f);
+  if (s.q_lora) {
+    L.q_a_norm = Vec(s.q_lora, rng, 1.0f, 0.1f);
+    L.q_a = Mat(kQ4K, s.hidden, s.q_lora, rng);
+    L.q_b = Mat(kQ4K, s.q_lora, qd, rng);
+    L.bytes += L.q_a.bytes + L.q_b.bytes;
+  } else {
+    L.q = Mat(kQ4K, s.hidden, qd, rng);
+    L.bytes += L.q.bytes;
+  }
+  L.kv_a = Mat(kQ4K, s.hidden, 576, rng);
+  L.w_kb = Mat(kQ80, 128, 512 * s.heads, rng);  // per head: 512 rows of 128
+  L.w_vb = Mat(kQ80, 512, 128 * s.heads, rng);  // per head: 128 rows of 512
+  L.o = Mat(kQ4K, 128 * s.heads, s.hidden, rng);
+  L.router = Mat(kF32, s.hidden, s.n_expert, rng);
+  L.gate = Mat(kQ4K, s.hidden, s.shared_ff, rng);
+  L.up = Mat(kQ4K, s.hidden, s.shared_ff, rng);
+  L.down = Mat(kQ4K, s.shared_ff, s.hidden, rng);
+  L.bytes += L.kv_a.bytes + L.w_kb.bytes + L.w_vb.bytes + L.o.bytes + L.router.bytes + L.gate.bytes + L.up.bytes +
+             L.down.bytes + 4ull * (2 * s.hidden + 512 + s.q_lora + s.n_expert);
+  std::vector<uint16_t> c(static_cast<size_t>(ctx) * 576);
+  for (auto& v : c) v = FloatToBf16(rng.Sym());
+  L.cache.reset(new Dev<uint16_t>(c.size()));
+  L.cache->Up(c);
+  return L;
+}
+
+// Activations, shared by the layers (one token).
+struct Acts {
+  Dev<float> x, xn, qa, q, kv, ckv, qm, lat, oin, attn, h, hn, logits, wts, g, u, act, ffn;
+  Dev<int> ids, pos;
+  Dev<uint8_t> ws, mla_ws;
+  Acts(const LayerShape& s, int ctx)
+      : x(s.hidden), xn(s.hidden), qa(std::max(1, s.q_lora)), q(s.heads * 192), kv(576), ckv(576), qm(s.heads * 576),
+        lat(s.heads * 512), oin(s.heads * 128), attn(s.hidden), h(s.hidden), hn(s.hidden), logits(s.n_expert),
+        wts(s.top_k), g(s.shared_ff), u(s.shared_ff), act(s.shared_ff), ffn(s.hidden), ids(s.top_k), pos(1),
+        ws(kt_cuda::GemvI8WorkspaceBytes(std::max({s.hidden, s.q_lora, 128 * s.heads, s.shared_ff}))),
+        mla_ws(kt_cuda::MlaDecodeWorkspaceBytes(1, s.heads, ctx)) {}
+};
+
+// One layer's GPU work for the token at position ctx - 1 (its cache row is
+// appended here, then attended with the ctx - 1 rows before it).
+void RunLayer(const LayerShape& s, int ctx, const LayerWeights& L, Acts& a, cudaStream_t st) {
+  const float eps = 1e-6f;
+  const int qd = s.heads * 192;
+  kt_cuda::Yarn yarn;
+  yarn.factor = 40.0f;
+  CK(kt_cuda::RmsNorm(a.x.p, nullptr, nullptr, L.attn_norm->p, a.xn.p, 1, s.hidden, eps, st));
+  CK(kt_cuda::GemvI8Quantize(kQ4K, a.xn.p, s.hidden, 1, s.hidden, a.ws.p, st));
+  if (s.q_lora) {
+    CK(kt_cuda::GemvI8Prepared(kQ4K, L.q_a.p(), L.q_a.rb, s.hidden, s.q_lora, 1, a.qa.p, s.q_lora, a.ws.p, st));
+    CK(kt_cuda::GemvI8Prepared(kQ4K, L.kv_a.p(), L.kv_a.rb, s.hidden, 576, 1, a.kv.p, 576, a.ws.p, st));
+    CK(kt_cuda::RmsNorm(a.qa.p, nullptr, nullptr, L.q_a_norm->p, a.qa.p, 1, s.q_lora, eps, st));  // in place
+    CK(kt_cuda::GemvI8(kQ4K, L.q_b.p(), L.q_b.rb, s.q_lora, qd, a.qa.p, s.q_lora, 1, a.q.p, qd, a.ws.p, st));
+  } else {
+    CK(kt_cuda::GemvI8Prepared(kQ4K, L.q.p(), L.q.rb, s.hidden, qd, 1, a.q.p, qd, a.ws.p, st));
+    CK(kt_cuda::GemvI8Prepared(kQ4K, L.kv_a.p(), L.kv_a.rb, s.hidden, 576, 1, a.kv.p, 576, a.ws.p, st));
+  }
+  // Cache row: [norm(c_kv) | roped k_pe] in bf16 at position ctx - 1.
+  CK(kt_cuda::RmsNorm(a.kv.p, nullptr, nullptr, L.kv_a_norm->p, a.ckv.p, 1, 512, eps, st));
+  CK(cudaMemcpyAsync(a.ckv.p + 512, a.kv.p + 512, 64 * sizeof(float), cudaMemcpyDeviceToDevice, st));
+  CK(kt_cuda::RopeYarn(a.ckv.p, a.pos.p, 1, 1, 576, 512, yarn, st));
+  CK(kt_cuda::F32ToBf16(a.ckv.p, L.cache->p + static_cast<size_t>(ctx - 1) * 576, 576, st));
+  // q: rope q_pe, absorb q_nope through W_kb into [q_lat 512 | q_pe 64] per head.
+  CK(kt_cuda::RopeYarn(a.q.p, a.pos.p, 1, s.heads, 192, 128, yarn, st));
+  CK(cudaMemcpy2DAsync(a.qm.p + 512, 576 * sizeof(float), a.q.p + 128, 192 * sizeof(float), 64 * sizeof(float),
+                       s.heads, cudaMemcpyDeviceToDevice, st));
+  CK(kt_cuda::Gemv(kQ80, L.w_kb.p(), L.w_kb.rb, 128, 512, a.q.p, 128, 1, a.qm.p, 512, st, s.heads, 512 * L.w_kb.rb,
+                   192, 576));
+  CK(kt_cuda::MlaDecode(a.qm.p, L.cache->p, 1, s.heads, ctx, 1.0f / std::sqrt(192.0f), a.lat.p, a.mla_ws.p, st));
+  CK(kt_cuda::Gemv(kQ80, L.w_vb.p(), L.w_vb.rb, 512, 128, a.lat.p, 512, 1, a.oin.p, 128, st, s.heads,
+                   128 * L.w_vb.rb, 512, 128));
+  CK(kt_cuda::GemvI8(kQ4K, L.o.p(), L.o.rb, 128 * s.heads, s.hidden, a.oin.p, 128 * s.heads, 1, a.attn.p, s.hidden,
+                     a.ws.p, st));
+  // h = x + attention; hn = norm(h); router; shared expert.
+  CK(kt_cuda::RmsNorm(a.attn.p, a.x.p, a.h.p, L.ffn_norm->p, a.hn.p, 1, s.hidden, eps, st));
+  CK(kt_cuda::Gemv(kF32, L.router.p(), L.router.rb, s.hidden, s.n_expert, a.hn.p, s.hidden, 1, a.logits.p,
+                   s.n_expert, st));
+  kt_cuda::Router r;
+  r.n_expert = s.n_expert;
+  r.top_k = s.top_k;
+  r.n_group = s.n_group;
+  r.n_group_used = s.group_used;
+  r.sigmoid = s.sigmoid;
+  r.norm = s.sigmoid;
+  r.scale = s.sigmoid ? 2.5f : 1.0f;
+  CK(kt_cuda::Route(a.logits.p, s.sigmoid ? L.router_bias->p : nullptr, 1, r, a.ids.p, a.wts.p, st));
+  CK(kt_cuda::GemvI8Quantize(kQ4K, a.hn.p, s.hidden, 1, s.hidden, a.ws.p, st));
+  CK(kt_cuda::GemvI8Prepared(kQ4K, L.gate.p(), L.gate.rb, s.hidden, s.shared_ff, 1, a.g.p, s.shared_ff, a.ws.p, st));
+  CK(kt_cuda::GemvI8Prepared(kQ4K, L.up.p(), L.up.rb, s.hidden, s.shared_ff, 1, a.u.p, s.shared_ff, a.ws.p, st));
+  CK(kt_cuda::SiluMul(a.g.p, a.u.p, a.act.p, s.shared_ff, st));
+  CK(kt_cuda::GemvI8(kQ4K, L.down.p(), L.down.rb, s.shared_ff, s.hidden, a.act.p, s.shared_ff, 1, a.ffn.p, s.hidden,
+                     a.ws.p, st));
+  // (The routed experts' sum, from the CPU, joins here.)
+  CK(kt_cuda::Add(a.h.p, a.ffn.p, a.x.p, s.hidden, st));
+}
+
+}  // namespace
+
+void BenchLayer() {
+  const LayerShape shapes[] = {{"DeepSeek-V3", 7168, 128, 1536, 2048, 256, 8, 8, 4, true},
+                               {"DeepSeek-V2-Lite", 2048, 16, 0, 2816, 64, 6, 1, 1, false}};
+  for (const LayerShape& s : shapes) {
+    Rng rng(21);
+    const int nl = 4, max_ctx = 32768;  // layers with their own weights and caches: more than L2 holds
+    std::vector<LayerWeights> layers;
+    for (int i = 0; i < nl; ++i) layers.push_back(MakeLayer(s, max_ctx, rng));
+    for (int ctx : {4096, 32768}) {
+      Acts a(s, ctx);
+      a.x.Up(RandomVec(s.hidden, rng));
+      a.pos.Up(std::vector<int>{ctx - 1});
+      const double us = TimeGraph([&](cudaStream_t st, int i) { RunLayer(s, ctx, layers[i % nl], a, st); }, 2 * nl, 9);
+      bool finite = true;
+      for (float v : a.x.Down()) finite = finite && std::isfinite(v);
+      const double bytes = static_cast<double>(layers[0].bytes) + static_cast<double>(ctx) * 576 * 2;
+      g_rows.push_back({Fmt("%s layer, GPU part, 1 token, ctx %d, one graph (%.1f MB; output %s)", s.name, ctx,
+                            bytes / 1e6, finite ? "finite" : "NOT FINITE"),
+                        us, bytes / us / 1e3, bytes / us / 1e3 / g_bw, 0, 0, "GB/s"});
+    }
+  }
+}
+
+}  // namespace kt_gpu_harness
