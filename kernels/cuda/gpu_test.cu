@@ -28,6 +28,8 @@
 #include "kernels/cuda/gpu_harness.h"
 #include "kernels/cuda/ref_cpu.h"
 
+bool InList(const char* list, const char* item);
+
 namespace {
 
 using namespace kt_gpu_harness;
@@ -496,7 +498,8 @@ void TestMla(bool quick) {
     Dev<uint16_t> dc(cache.size());
     Dev<uint8_t> ws(kt_cuda::MlaDecodeWorkspaceBytes(c.ntok, c.heads, c.kv));
     dq.Up(q); dc.Up(cache);
-    for (int config = 0; config <= 4; ++config) {  // automatic, then every block shape
+    for (int config = 0; config <= 5; ++config) {  // automatic, then every block shape
+      if (const char* only = std::getenv("KT_TEST_MLA_CONFIGS"); only && !InList(only, Fmt("%d", config).c_str())) continue;
       dout.Poison();
       CK(kt_cuda::MlaDecode(dq.p, dc.p, c.ntok, c.heads, c.kv, scale, dout.p, ws.p, 0, config));
       CK(cudaDeviceSynchronize());
@@ -871,7 +874,7 @@ void BenchMla() {
       const double flops = 2.0 * heads * kv * (576.0 + 512.0);
       // config 0 = what MlaDecode picks; with KT_BENCH_MLA=all also every block shape
       const char* all = std::getenv("KT_BENCH_MLA");
-      for (int config = 0; config <= (all && std::strcmp(all, "all") == 0 ? 4 : 0); ++config) {
+      for (int config = 0; config <= (all && std::strcmp(all, "all") == 0 ? 5 : 0); ++config) {
         const double us = TimeGraph([&](cudaStream_t st, int i) {
           CK(kt_cuda::MlaDecode(q.p, cs[i % ncopy]->p, ntok, heads, kv, scale, out.p, ws.p, st, config));
         }, 20);

@@ -9,6 +9,7 @@
 #include "kernels/cuda/gemv_tc.cuh"
 #include "kernels/cuda/kt_cuda.h"
 #include "kernels/cuda/mla_decode.cuh"
+#include "kernels/cuda/mla_decode_wgmma.cuh"
 #include "kernels/cuda/mla_prefill.cuh"
 #include "kernels/cuda/ops.cuh"
 
@@ -441,10 +442,10 @@ namespace {
 // 21.3 us), 32-row tiles in 5 stages at short ones (more blocks: 4k 7.7 vs
 // 8.1 us).
 struct MlaConfig {
-  int hb, bn, st, minb;
+  int hb, bn, st, minb, wg;  // wg: MlaDecodeWgmmaKernel (64 heads, 64-row tiles)
 };
-constexpr MlaConfig kMlaConfigs[] = {{0, 0, 0, 0},  {16, 64, 2, 1}, {16, 32, 5, 1},
-                                     {64, 32, 3, 1}, {16, 32, 2, 2}};
+constexpr MlaConfig kMlaConfigs[] = {{0, 0, 0, 0, 0},   {16, 64, 2, 1, 0}, {16, 32, 5, 1, 0},
+                                     {64, 32, 3, 1, 0}, {16, 32, 2, 2, 0}, {64, 64, 2, 1, 1}};
 constexpr int kMlaConfigCount = sizeof(kMlaConfigs) / sizeof(kMlaConfigs[0]);
 
 MlaConfig MlaPick(int heads, int kv_len, int config) {
@@ -463,6 +464,19 @@ int MlaSplits(int ntok, int heads, int kv_len, const MlaConfig& c) {
   if (want > tiles) want = tiles;
   const int per = (tiles + want - 1) / want;
   return (tiles + per - 1) / per;
+}
+
+cudaError_t LaunchMlaWgmma(const float* q, const unsigned short* cache, int ntok, int heads, int kv_len, float scale,
+                           float* part_o, float* part_ml, int nsplit, cudaStream_t stream) {
+  const int tiles = (kv_len + kWgRows - 1) / kWgRows;
+  const int per = (tiles + nsplit - 1) / nsplit;
+  const size_t smem = sizeof(MlaWgSmem);
+  cudaError_t e = cudaFuncSetAttribute(MlaDecodeWgmmaKernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                       static_cast<int>(smem));
+  if (e != cudaSuccess) return e;
+  return LaunchOverlapped(MlaDecodeWgmmaKernel, dim3(nsplit, (heads + kWgRows - 1) / kWgRows, ntok), dim3(256),
+                          stream, smem, q, cache, ntok, heads, kv_len, per, scale * 1.4426950408889634f, part_o,
+                          part_ml);
 }
 
 template <int HB, int BN, int ST, int MINB = 1>
@@ -498,7 +512,9 @@ cudaError_t MlaDecode(const float* q, const unsigned short* cache, int ntok, int
   float* part_o = static_cast<float*>(workspace);
   float* part_ml = part_o + static_cast<size_t>(ntok) * heads * nsplit * kMlaDv;
   cudaError_t e;
-  if (c.hb == 64)
+  if (c.wg)
+    e = LaunchMlaWgmma(q, cache, ntok, heads, kv_len, scale, part_o, part_ml, nsplit, stream);
+  else if (c.hb == 64)
     e = LaunchMla<64, 32, 3>(q, cache, ntok, heads, kv_len, scale, part_o, part_ml, nsplit, stream);
   else if (c.minb == 2)
     e = LaunchMla<16, 32, 2, 2>(q, cache, ntok, heads, kv_len, scale, part_o, part_ml, nsplit, stream);
