@@ -979,7 +979,15 @@ int main(int argc, char** argv) {
                   "  --test   check every kernel against CPU references\n"
                   "  --bench  time kernels against measured ceilings and cuBLAS\n"
                   "  --quick  smaller subset (used by ctest)\n"
-                  "example: kt_gpu_test --test --bench --table bench.md\n");
+                  "environment (comma lists):\n"
+                  "  KT_TEST_ONLY=gemv,gemv-tc,gemv-i8,ops,mla,mla-prefill,gemm  test groups to run\n"
+                  "  KT_TEST_MLA_CONFIGS=0,5  MLA block shapes to check (default: all)\n"
+                  "  KT_BENCH_ONLY=gemv,mla,gemm,layer  benchmark sections to run\n"
+                  "  KT_BENCH_GEMV=new  only cuBLAS and the tensor-core / int8 GEMVs\n"
+                  "  KT_BENCH_SHAPE=7168x18432 | mla16x32768  one GEMV or MLA shape\n"
+                  "  KT_BENCH_MLA=all  every MLA block shape and the stream probe\n"
+                  "examples: kt_gpu_test --test --bench --table bench.md\n"
+                  "          KT_TEST_ONLY=mla KT_BENCH_ONLY=mla,layer kt_gpu_test --test --bench\n");
       return std::strcmp(argv[i], "--help") ? 2 : 0;
     }
   }
