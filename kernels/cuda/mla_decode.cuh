@@ -28,6 +28,20 @@ constexpr int kMlaDk = 576, kMlaDv = 512;
 constexpr int kMlaLd = kMlaDk + 8;  // padded row (bf16): consecutive rows land 4 banks apart
 constexpr int kMlaThreads = 256;
 
+// The cache rows one block reads: token `tok` of the step's `ntok` attends to
+// the first my_len rows (causal); split `split` takes tiles tile0 ..
+// tile0 + ntiles - 1 of `rows` rows each (ntiles may be <= 0 at the end).
+struct MlaSplitRange {
+  int my_len, tile0, ntiles;
+};
+KT_CUDA_FORCEINLINE MlaSplitRange MlaRange(int kv_len, int ntok, int tok, int split, int tiles_per_split, int rows) {
+  MlaSplitRange r;
+  r.my_len = kv_len - (ntok - 1 - tok);
+  r.tile0 = split * tiles_per_split;
+  r.ntiles = min(r.tile0 + tiles_per_split, (r.my_len + rows - 1) / rows) - r.tile0;
+  return r;
+}
+
 // S = Q·Kᵀ is HB/16 x BN/8 tiles of 16 x 8; with fewer tiles than the 8
 // warps (16 heads, 32-row tiles: 4), KH warps share a tile and each takes
 // 1/KH of the 576-deep product; the softmax adds the KH partial scores.
@@ -72,12 +86,8 @@ __global__ void __launch_bounds__(kMlaThreads, MINB)
   const int split = blockIdx.x, nsplit = gridDim.x, ht = blockIdx.y, tok = blockIdx.z;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const int g = lane >> 2, t4 = lane & 3;
-  const int my_len = kv_len - (ntok - 1 - tok);
-  const int tile0 = split * tiles_per_split;
-  int tile1 = tile0 + tiles_per_split;
-  const int my_tiles = (my_len + BN - 1) / BN;
-  if (tile1 > my_tiles) tile1 = my_tiles;
-  const int ntiles = tile1 - tile0;  // may be <= 0
+  const MlaSplitRange range = MlaRange(kv_len, ntok, tok, split, tiles_per_split, BN);
+  const int my_len = range.my_len, tile0 = range.tile0, ntiles = range.ntiles;
 
   // Tile j of this split into stage j % ST. sm_90: warp 0 issues one bulk
   // copy per row, completing on the stage's mbarrier (rows past the end are

@@ -48,12 +48,8 @@ __global__ void __launch_bounds__(256, 1)
   const int split = blockIdx.x, ht = blockIdx.y, tok = blockIdx.z;
   const int tid = threadIdx.x, wg = tid >> 7, ww = (tid >> 5) & 3, lane = tid & 31;
   const int g = lane >> 2, t4 = lane & 3;
-  const int my_len = kv_len - (ntok - 1 - tok);
-  const int tile0 = split * tiles_per_split;
-  int tile1 = tile0 + tiles_per_split;
-  const int my_tiles = (my_len + kWgRows - 1) / kWgRows;
-  if (tile1 > my_tiles) tile1 = my_tiles;
-  const int ntiles = tile1 - tile0;
+  const MlaSplitRange range = MlaRange(kv_len, ntok, tok, split, tiles_per_split, kWgRows);
+  const int my_len = range.my_len, tile0 = range.tile0, ntiles = range.ntiles;
 
   // A 16-byte piece's bank group is set by r % 8 alone (row groups and
   // chunks are 128-byte multiples apart), so each 8 lanes of a warp take 8
