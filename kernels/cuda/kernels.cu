@@ -203,15 +203,16 @@ size_t GemvI8WorkspaceBytes(int k) {
 
 namespace {
 
-bool PdlAvailable() {
+int CcMajor() {
   static int major = -1;
   if (major < 0) {
     int dev = 0;
     if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess)
       major = 0;
   }
-  return major >= 9;
+  return major;
 }
+bool PdlAvailable() { return CcMajor() >= 9; }
 
 // Launch that may overlap the tail of the previous kernel in the stream; the
 // kernel calls griddepcontrol.wait before it reads what that kernel wrote.
@@ -508,6 +509,7 @@ cudaError_t MlaDecode(const float* q, const unsigned short* cache, int ntok, int
       config >= kMlaConfigCount || (reinterpret_cast<size_t>(cache) & 15))
     return cudaErrorInvalidValue;
   const MlaConfig c = MlaPick(heads, kv_len, config);
+  if (c.wg && CcMajor() != 9) return cudaErrorNotSupported;  // wgmma: Hopper (sm_90a) only
   const int nsplit = MlaSplits(ntok, heads, kv_len, c);
   float* part_o = static_cast<float*>(workspace);
   float* part_ml = part_o + static_cast<size_t>(ntok) * heads * nsplit * kMlaDv;
