@@ -1,10 +1,10 @@
 // Bulk asynchronous copies global -> shared (sm_90's copy engine, TMA
 // without a tensor map) completed through a shared-memory mbarrier.
 //
-// Why: per-thread 16-byte cp.async keeps an SM's load/store unit tracking
-// every request, and a block that streams one contiguous range (MLA decode's
-// cache split) stalled at ~18 GB/s per SM however many stages it staged. One
-// bulk copy moves a whole row with one instruction and is tracked by bytes.
+// Why: one bulk copy moves a whole 1152-byte cache row with one instruction
+// and is tracked by bytes, where 16-byte cp.async takes 72 per row, spread
+// over every thread. (MLA decode measured the same speed either way on the
+// H200; the stream probe in gpu_test.cu reaches the copy ceiling with it.)
 //
 // Protocol for a stage: one thread calls MbarExpectTx(bar, bytes) for the
 // bytes the stage will receive, then copies are issued with BulkG2S (any

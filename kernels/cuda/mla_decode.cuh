@@ -61,8 +61,9 @@ struct MlaSmem {
 
 // part_o: [ntok][heads][nsplit][512]; part_ml: [ntok][heads][nsplit][2] (max in
 // log2 units, sum). scale_log2 = softmax scale · log2(e). ST cache tiles are
-// staged: ST - 1 in flight while one is used (one tile in flight did not
-// cover HBM latency: 16 heads at 32k sat at 48% of the bandwidth).
+// staged, ST - 1 in flight while one is used. (More stages did not make 16
+// heads at 32k faster on the H200: the per-tile pipeline is the limit there,
+// not memory; see docs/gpu-kernels.md.)
 template <int HB, int BN, int ST, int MINB = 1>
 __global__ void __launch_bounds__(kMlaThreads, MINB)
     MlaDecodeKernel(const float* __restrict__ q, const u16* __restrict__ cache, int ntok, int heads,
