@@ -2,11 +2,13 @@
 // block (V3's 128 heads: two head tiles). Same inputs, partial results and
 // combine kernel as MlaDecodeKernel (mla_decode.cuh).
 //
-// Why: with 128 heads every 1152-byte cache row costs ~280 kflop, so long
-// contexts are bound by the tensor cores, and mma.sync reached ~160 TFLOP/s
-// there (ncu: issue-bound on ldmatrix + mma). One wgmma m64n64k16 does the
-// work of 32 mma.sync m16n8k16 and reads both operands from shared memory
-// itself.
+// Why: with 128 heads every 1152-byte cache row costs ~280 kflop, and
+// mma.sync reached ~160 TFLOP/s there. One wgmma m64n64k16 does the work of
+// 32 mma.sync m16n8k16 and reads both operands from shared memory itself.
+// Measured on the H200 it is correct but no faster (56.3 vs 56.1 us at 128
+// heads / 32k): both kernels run load, S, softmax and P·V in lockstep, and
+// that sequence, not the MMA instruction, is the limit (docs/gpu-kernels.md).
+// Kept as the base for a warp-specialised version; not picked automatically.
 //
 // Block: two warpgroups over 64-row cache tiles (cp.async, double
 // buffered). Each warpgroup computes the whole S = Q·Kᵀ (64 heads x 64 rows,
