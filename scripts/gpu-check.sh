@@ -38,21 +38,33 @@ if [[ -z "${KT_CUDA_GENCODE:-}" ]]; then
   esac
 fi
 flags=(-std=c++17 -O3 $KT_CUDA_GENCODE ${KT_NVCC_FLAGS:-} -I"$root" -Xcompiler=-Wall,-Wextra,-Wno-unused-parameter -Werror=all-warnings)
+# Host-only C++ of the NVRTC check (the driver and the kt_base status it
+# returns), in the C++ standard CMake builds it with; nvcc finds nvrtc.h.
+ccflags=(-std=c++20 -O2 -I"$root" -Xcompiler=-Wall,-Wextra,-Wno-unused-parameter -Werror=all-warnings)
 echo "gpu-check: building with $nvcc $KT_CUDA_GENCODE into $build"
 pids=()
-for src in kernels gemm_prefill gemm_cublas gpu_test gpu_layer_bench; do
+for src in kernels gemm_prefill gemm_cublas gpu_test gpu_layer_bench gpu_nvrtc_check; do
   "$nvcc" "${flags[@]}" -c "$root/kernels/cuda/$src.cu" -o "$build/$src.o" &
   pids+=($!)
 done
+for src in compiler/nvrtc/nvrtc_driver runtime/base/status; do
+  "$nvcc" "${ccflags[@]}" -c "$root/$src.cc" -o "$build/$(basename "$src").o" &
+  pids+=($!)
+done
 for p in "${pids[@]}"; do wait "$p"; done
-"$nvcc" $KT_CUDA_GENCODE "$build/kernels.o" "$build/gemm_prefill.o" "$build/gemm_cublas.o" "$build/gpu_test.o" "$build/gpu_layer_bench.o" -lcublas -o "$build/kt_gpu_test"
+objs=()
+for o in kernels gemm_prefill gemm_cublas gpu_test gpu_layer_bench gpu_nvrtc_check nvrtc_driver status; do
+  objs+=("$build/$o.o")
+done
+"$nvcc" $KT_CUDA_GENCODE "${objs[@]}" -lcublas -lnvrtc -o "$build/kt_gpu_test"
 "$nvcc" "${flags[@]}" "$root/kernels/cuda/smoke_test.cu" -o "$build/kt_cuda_smoke_test"
 
 set +e
 "$build/kt_cuda_smoke_test"
 rc=$?
 if [[ $rc -eq 77 ]]; then echo "gpu-check: SKIPPED (no usable GPU)"; exit 77; fi
-"$build/kt_gpu_test" "${args[@]}" --table "$build/bench.md" 2>&1 | tee "$build/gpu-check.log"
+# KT_SOURCE_ROOT: where the NVRTC check reads the kernel headers it compiles.
+KT_SOURCE_ROOT="$root" "$build/kt_gpu_test" "${args[@]}" --table "$build/bench.md" 2>&1 | tee "$build/gpu-check.log"
 rc2=${PIPESTATUS[0]}
 set -e
 echo

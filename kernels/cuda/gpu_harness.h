@@ -1,12 +1,14 @@
 // Shared pieces of the GPU test and benchmark program (kt_gpu_test): error
-// checks, random inputs in every weight format, device buffers, graph timing
-// and the benchmark table. Header-only; each .cu of the program includes it.
+// checks, random inputs in every weight format, device buffers, the CPU GEMV
+// reference and pass/fail reporting, graph timing and the benchmark table.
+// Header-only; each .cu of the program includes it.
 #pragma once
 
 #include <cuda_runtime.h>
 #include <cublas_v2.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdarg>
 #include <cstdint>
 #include <cstdio>
@@ -142,6 +144,41 @@ inline std::vector<float> RandomVec(size_t n, Rng& rng, float scale = 1.0f) {
   return v;
 }
 
+// ||a - b|| / ||b||; NaN anywhere -> NaN (fails every comparison).
+inline double RelErr(const std::vector<float>& a, const std::vector<double>& b) {
+  double num = 0, den = 0;
+  for (size_t i = 0; i < b.size(); ++i) {
+    if (std::isnan(a[i]) || std::isnan(b[i])) return NAN;
+    num += (a[i] - b[i]) * (a[i] - b[i]);
+    den += b[i] * b[i];
+  }
+  return den > 0 ? std::sqrt(num / den) : std::sqrt(num);
+}
+
+// One line per check; every file of the program counts into the same totals.
+inline int g_fail = 0, g_pass = 0;
+inline std::vector<std::string> g_fail_names;
+inline void Report(const std::string& name, double err, double tol) {
+  const bool ok = err <= tol;  // false for NaN
+  std::printf("  %-58s rel_err %.3e  tol %.0e  %s\n", name.c_str(), err, tol, ok ? "PASS" : "FAIL");
+  if (ok) ++g_pass; else { ++g_fail; g_fail_names.push_back(name); }
+}
+
+// y[t][n] = sum_k wf[n][k] x[t][k] in double (the GEMV reference).
+inline std::vector<double> RefGemv(const std::vector<float>& wf, int k, int n, const std::vector<float>& x, int ntok) {
+  std::vector<double> y(static_cast<size_t>(ntok) * n);
+  ParallelFor(n, [&](long long a, long long b) {
+    for (long long r = a; r < b; ++r)
+      for (int t = 0; t < ntok; ++t) {
+        double s = 0;
+        const float* wr = wf.data() + static_cast<size_t>(k) * r;
+        const float* xt = x.data() + static_cast<size_t>(k) * t;
+        for (int i = 0; i < k; ++i) s += static_cast<double>(wr[i]) * xt[i];
+        y[static_cast<size_t>(t) * n + r] = s;
+      }
+  });
+  return y;
+}
 
 inline std::string Fmt(const char* f, ...) {
   char buf[512];
@@ -211,7 +248,8 @@ struct WeightCopies {
   const uint8_t* operator[](int i) const { return copies[i % copies.size()]->p; }
 };
 
-// Benchmarks in other files of the program.
+// Benchmarks and checks in other files of the program.
 void BenchLayer();
+void TestNvrtc();  // gpu_nvrtc_check.cu: kernels compiled by compiler/nvrtc, run through the driver API
 
 }  // namespace kt_gpu_harness

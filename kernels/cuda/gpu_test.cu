@@ -37,17 +37,6 @@ using kt_cuda_ref::Bf16ToFloat;
 using kt_cuda_ref::FloatToBf16;
 using kt_cuda_ref::FloatToHalf;
 
-// ||a - b|| / ||b||; NaN anywhere -> NaN (fails every comparison).
-double RelErr(const std::vector<float>& a, const std::vector<double>& b) {
-  double num = 0, den = 0;
-  for (size_t i = 0; i < b.size(); ++i) {
-    if (std::isnan(a[i]) || std::isnan(b[i])) return NAN;
-    num += (a[i] - b[i]) * (a[i] - b[i]);
-    den += b[i] * b[i];
-  }
-  return den > 0 ? std::sqrt(num / den) : std::sqrt(num);
-}
-
 bool IsHopper() {
   int dev = 0, major = 0;
   CK(cudaGetDevice(&dev));
@@ -56,28 +45,6 @@ bool IsHopper() {
 }
 
 cublasHandle_t g_blas = nullptr;  // created in main for the tests that use cuBLAS
-int g_fail = 0, g_pass = 0;
-std::vector<std::string> g_fail_names;
-void Report(const std::string& name, double err, double tol) {
-  const bool ok = err <= tol;  // false for NaN
-  std::printf("  %-58s rel_err %.3e  tol %.0e  %s\n", name.c_str(), err, tol, ok ? "PASS" : "FAIL");
-  if (ok) ++g_pass; else { ++g_fail; g_fail_names.push_back(name); }
-}
-
-std::vector<double> RefGemv(const std::vector<float>& wf, int k, int n, const std::vector<float>& x, int ntok) {
-  std::vector<double> y(static_cast<size_t>(ntok) * n);
-  ParallelFor(n, [&](long long a, long long b) {
-    for (long long r = a; r < b; ++r)
-      for (int t = 0; t < ntok; ++t) {
-        double s = 0;
-        const float* wr = wf.data() + static_cast<size_t>(k) * r;
-        const float* xt = x.data() + static_cast<size_t>(k) * t;
-        for (int i = 0; i < k; ++i) s += static_cast<double>(wr[i]) * xt[i];
-        y[static_cast<size_t>(t) * n + r] = s;
-      }
-  });
-  return y;
-}
 
 void TestGemv(bool quick) {
   std::printf("== GEMV (quantised weights, f32 activations)\n");
@@ -276,6 +243,96 @@ void TestGemvI8() {
     int nan_rows = 0;
     for (float v : y) nan_rows += std::isnan(v) ? 1 : 0;
     Report("gemv-i8 NaN in x gives NaN in every row (rows without NaN)", static_cast<double>(n - nan_rows), 0.0);
+  }
+}
+
+void TestGemvMma() {
+  std::printf("== GEMV on int8 tensor cores, 1..16 tokens (Q4_K, Q8_0; mma m16n8k32)\n");
+  struct Shape { int k, n; const char* what; };
+  const Shape shapes[] = {{2048, 3072, "V2-Lite q"}, {2048, 576, "V2-Lite kv_a"}, {7168, 2048, "V3 shexp gate"},
+                          {2048, 7168, "V3 shexp down"}, {1536, 24576, "V3 q_b"}, {7168, 18432, "V3 dense up"},
+                          {768, 1001, "odd"}, {256, 5, "tiny odd"}, {6144, 37, "K split"},
+                          {16384, 300, "long rows, K split"}};
+  Rng rng(21);
+  Dev<uint8_t> ws(kt_cuda::GemvMmaWorkspaceBytes(18432));
+  for (const Shape& s : shapes) {
+    for (int type : {12, 8}) {
+      const long long rb = kt_cuda::RowBytes(type, s.k);
+      auto w = RandomWeights(type, s.k, s.n, rng);
+      auto wf = Dequant(type, w, s.k, s.n);
+      Dev<uint8_t> dw(w.size());
+      dw.Up(w);
+      for (int ntok : {1, 3, 8, 9, 16}) {
+        if (s.k * static_cast<long long>(s.n) > 40000000 && ntok != 16 && ntok != 3) continue;
+        const int ldx = s.k + (ntok == 9 ? 4 : 0);  // a row stride that is not K
+        auto x = RandomVec(static_cast<size_t>(ntok) * ldx, rng);
+        std::vector<float> xc(static_cast<size_t>(ntok) * s.k);
+        for (int t = 0; t < ntok; ++t)
+          for (int i = 0; i < s.k; ++i) xc[static_cast<size_t>(t) * s.k + i] = x[static_cast<size_t>(t) * ldx + i];
+        Dev<float> dx(x.size()), dy(static_cast<size_t>(ntok) * s.n);
+        dx.Up(x);
+        const auto ref = RefGemv(wf, s.k, s.n, xc, ntok);
+        for (int mt : {0, 2}) {
+          for (int split : {0, 1, 3}) {
+            if ((mt || split) && ntok != 16 && ntok != 3) continue;
+            dy.Poison();
+            CK(kt_cuda::GemvMma(type, dw.p, rb, s.k, s.n, dx.p, ldx, ntok, dy.p, s.n, ws.p, 0, mt, split));
+            CK(cudaDeviceSynchronize());
+            Report(Fmt("gemv-mma %-4s %5d->%-5d ntok %2d tiles %d ksplit %d (%s)", TypeName(type), s.k, s.n, ntok,
+                       mt ? mt : 1, split, s.what),
+                   RelErr(dy.Down(), ref), 1e-3);
+          }
+        }
+      }
+    }
+  }
+  {  // two GEMVs back to back on one workspace: the second quantiser must wait for the first GEMV
+    const int k = 7168, n1 = 2048, n2 = 576, ntok = 16;
+    for (int type : {12, 8}) {
+      auto w1 = RandomWeights(type, k, n1, rng), w2 = RandomWeights(type, k, n2, rng);
+      auto x1 = RandomVec(static_cast<size_t>(ntok) * k, rng), x2 = RandomVec(x1.size(), rng);
+      auto r1 = RefGemv(Dequant(type, w1, k, n1), k, n1, x1, ntok), r2 = RefGemv(Dequant(type, w2, k, n2), k, n2, x2, ntok);
+      Dev<uint8_t> d1(w1.size()), d2(w2.size());
+      Dev<float> dx1(x1.size()), dx2(x2.size()), y1(r1.size()), y2(r2.size());
+      d1.Up(w1); d2.Up(w2); dx1.Up(x1); dx2.Up(x2); y1.Poison(); y2.Poison();
+      const long long rb = kt_cuda::RowBytes(type, k);
+      CK(kt_cuda::GemvMma(type, d1.p, rb, k, n1, dx1.p, k, ntok, y1.p, n1, ws.p, 0));
+      CK(kt_cuda::GemvMma(type, d2.p, rb, k, n2, dx2.p, k, ntok, y2.p, n2, ws.p, 0));
+      CK(cudaDeviceSynchronize());
+      Report(Fmt("gemv-mma %s first of two GEMVs on one workspace", TypeName(type)), RelErr(y1.Down(), r1), 1e-3);
+      Report(Fmt("gemv-mma %s second of two GEMVs on one workspace", TypeName(type)), RelErr(y2.Down(), r2), 1e-3);
+    }
+  }
+  {  // a NaN in x must reach its token's outputs, and only those
+    const int k = 512, n = 64, ntok = 4;
+    for (int type : {12, 8}) {
+      auto w = RandomWeights(type, k, n, rng);
+      auto x = RandomVec(static_cast<size_t>(ntok) * k, rng);
+      x[2 * k + 100] = NAN;  // token 2
+      Dev<uint8_t> dw(w.size());
+      Dev<float> dx(x.size()), dy(static_cast<size_t>(ntok) * n);
+      dw.Up(w); dx.Up(x); dy.Poison();
+      CK(kt_cuda::GemvMma(type, dw.p, kt_cuda::RowBytes(type, k), k, n, dx.p, k, ntok, dy.p, n, ws.p, 0));
+      CK(cudaDeviceSynchronize());
+      auto y = dy.Down();
+      int wrong = 0;
+      for (int t = 0; t < ntok; ++t)
+        for (int i = 0; i < n; ++i) wrong += std::isnan(y[static_cast<size_t>(t) * n + i]) != (t == 2) ? 1 : 0;
+      Report(Fmt("gemv-mma %s NaN in token 2 gives NaN exactly in its outputs (wrong outputs)", TypeName(type)),
+             static_cast<double>(wrong), 0.0);
+    }
+  }
+  {  // arguments it cannot take are refused, not run
+    Dev<float> dx(2048), dy(64);
+    Dev<uint8_t> dw(kt_cuda::RowBytes(12, 2048) * 64 + 16);
+    const long long rb = kt_cuda::RowBytes(12, 2048);
+    int refused = 0;
+    refused += kt_cuda::GemvMma(12, dw.p, rb, 2048, 64, dx.p, 2048, 17, dy.p, 64, ws.p, 0) == cudaErrorInvalidValue;
+    refused += kt_cuda::GemvMma(12, dw.p, rb, 2000, 64, dx.p, 2048, 1, dy.p, 64, ws.p, 0) == cudaErrorInvalidValue;
+    refused += kt_cuda::GemvMma(12, dw.p + 8, rb, 2048, 64, dx.p, 2048, 1, dy.p, 64, ws.p, 0) == cudaErrorInvalidValue;
+    refused += kt_cuda::GemvMma(14, dw.p, rb, 2048, 64, dx.p, 2048, 1, dy.p, 64, ws.p, 0) == cudaErrorInvalidValue;
+    (void)cudaGetLastError();
+    Report("gemv-mma refuses 17 tokens, K % 256, misaligned w, Q6_K (not refused)", 4.0 - refused, 0.0);
   }
 }
 
@@ -674,10 +731,11 @@ void BenchCeilings(cublasHandle_t h) {
 }
 
 void BenchGemv(cublasHandle_t h, bool quick) {
-  // KT_BENCH_GEMV=new: only cuBLAS, the tensor-core and the int8 GEMV;
+  // KT_BENCH_GEMV=new: only cuBLAS, the tensor-core and the int8 GEMVs; =mma: cuBLAS and GemvMma;
   // KT_BENCH_SHAPE=KxN: one shape.
   const char* which = std::getenv("KT_BENCH_GEMV");
   const bool gemv_new_only = which && std::strcmp(which, "new") == 0;
+  const bool gemv_mma_only = which && std::strcmp(which, "mma") == 0;
   struct Shape { int k, n; };
   const Shape shapes[] = {{7168, 2048}, {2048, 7168}, {7168, 18432}, {1536, 24576}};
   Rng rng(5);
@@ -717,8 +775,9 @@ void BenchGemv(cublasHandle_t h, bool quick) {
     for (auto& v : hw) v = FloatToBf16(0.01f * rng.Sym());
     std::vector<Dev<uint16_t>*> bfw;
     for (int i = 0; i < ncopy_bf; ++i) { bfw.push_back(new Dev<uint16_t>(hw.size())); bfw.back()->Up(hw); }
-    for (int ntok : {1, 8, 16}) {
+    for (int ntok : {1, 2, 4, 8, 16}) {
       if (quick && ntok != 1) continue;
+      if ((ntok == 2 || ntok == 4) && !gemv_new_only && !gemv_mma_only) continue;  // the crossover, in the short modes
       Dev<uint16_t> xb(static_cast<size_t>(ntok) * s.k);
       Dev<float> x(static_cast<size_t>(ntok) * s.k), y(static_cast<size_t>(ntok) * s.n);
       std::vector<uint16_t> hx(xb.n);
@@ -735,6 +794,7 @@ void BenchGemv(cublasHandle_t h, bool quick) {
       g_rows.push_back({Fmt("cuBLAS bf16 GEMV %d->%d ntok %d", s.k, s.n, ntok), peer, peer_bytes / peer / 1e3,
                         peer_bytes / peer / 1e3 / g_bw, 0, 0, "GB/s"});
       for (int type : {12, 8}) {  // tensor-core GEMV
+        if (gemv_mma_only) break;
         const long long rb = kt_cuda::RowBytes(type, s.k);
         const WeightCopies dws(type, s.k, s.n, rng);
         const size_t wq = dws.bytes;
@@ -746,7 +806,23 @@ void BenchGemv(cublasHandle_t h, bool quick) {
         g_rows.push_back({Fmt("kt %s GEMV-TC %d->%d ntok %d", TypeName(type), s.k, s.n, ntok), us, bytes / us / 1e3,
                           bytes / us / 1e3 / g_bw, peer, peer / us, "GB/s"});
       }
+      for (int type : {12, 8}) {  // int8 tensor-core GEMV, up to 16 tokens per launch
+        const long long rb = kt_cuda::RowBytes(type, s.k);
+        const WeightCopies dws(type, s.k, s.n, rng);
+        const size_t wq = dws.bytes;
+        Dev<uint8_t> ws(kt_cuda::GemvMmaWorkspaceBytes(s.k));
+        for (int mt : {1, 2}) {
+          if (mt == 2 && (quick || ntok == 1)) continue;
+          const double us = TimeGraph([&](cudaStream_t st, int i) {
+            CK(kt_cuda::GemvMma(type, dws[i], rb, s.k, s.n, x.p, s.k, ntok, y.p, s.n, ws.p, st, mt));
+          }, 40);
+          const double bytes = static_cast<double>(wq) + ntok * 4.0 * (s.k + s.n);
+          g_rows.push_back({Fmt("kt %s GEMV-MMA %d->%d ntok %d tiles %d", TypeName(type), s.k, s.n, ntok, mt), us,
+                            bytes / us / 1e3, bytes / us / 1e3 / g_bw, peer, peer / us, "GB/s"});
+        }
+      }
       for (int type : {12, 8, 14}) {  // int8-activation dp4a GEMV
+        if (gemv_mma_only) break;
         const long long rb = kt_cuda::RowBytes(type, s.k);
         const WeightCopies dws(type, s.k, s.n, rng);
         const size_t wq = dws.bytes;
@@ -763,6 +839,7 @@ void BenchGemv(cublasHandle_t h, bool quick) {
         }
         for (int rpw : {0, 1, 2}) {
           if (rpw && ntok != 1) continue;
+          if (ntok >= 3 && type != 14) continue;  // GemvI8 runs GemvMma there (rows above)
           const double us = TimeGraph([&](cudaStream_t st, int i) {
             CK(kt_cuda::GemvI8(type, dws[i], rb, s.k, s.n, x.p, s.k, ntok, y.p, s.n, ws.p, st, rpw));
           }, 40);
@@ -772,7 +849,7 @@ void BenchGemv(cublasHandle_t h, bool quick) {
                             us, bytes / us / 1e3, bytes / us / 1e3 / g_bw, peer, peer / us, "GB/s"});
         }
       }
-      if (gemv_new_only) continue;
+      if (gemv_new_only || gemv_mma_only) continue;
       for (int type : {12, 8, 14, 13, 30}) {
         if (ntok != 1 && type != 12 && type != 8) continue;
         if (quick && type != 12 && type != 8) continue;
@@ -989,10 +1066,10 @@ int main(int argc, char** argv) {
                   "  --bench  time kernels against measured ceilings and cuBLAS\n"
                   "  --quick  smaller subset (used by ctest)\n"
                   "environment (comma lists):\n"
-                  "  KT_TEST_ONLY=gemv,gemv-tc,gemv-i8,ops,mla,mla-prefill,gemm  test groups to run\n"
+                  "  KT_TEST_ONLY=gemv,gemv-tc,gemv-i8,gemv-mma,ops,mla,mla-prefill,gemm,nvrtc  test groups to run\n"
                   "  KT_TEST_MLA_CONFIGS=0,5  MLA block shapes to check (default: all)\n"
                   "  KT_BENCH_ONLY=gemv,mla,gemm,layer  benchmark sections to run\n"
-                  "  KT_BENCH_GEMV=new  only cuBLAS and the tensor-core / int8 GEMVs\n"
+                  "  KT_BENCH_GEMV=new  only cuBLAS and the tensor-core / int8 GEMVs (=mma: cuBLAS and GemvMma)\n"
                   "  KT_BENCH_SHAPE=7168x18432 | mla16x32768  one GEMV or MLA shape\n"
                   "  KT_BENCH_MLA=all  every MLA block shape and the stream probe\n"
                   "examples: kt_gpu_test --test --bench --table bench.md\n"
@@ -1013,16 +1090,18 @@ int main(int argc, char** argv) {
               prop.major, prop.minor);
   if (test) {
     CB(cublasCreate(&g_blas));
-    // KT_TEST_ONLY=gemv,gemv-tc,gemv-i8,ops,mla,mla-prefill,gemm (any subset) runs those groups.
+    // KT_TEST_ONLY=gemv,gemv-tc,gemv-i8,gemv-mma,ops,mla,mla-prefill,gemm,nvrtc (any subset) runs those groups.
     const char* only = std::getenv("KT_TEST_ONLY");
     auto want = [&](const char* g) { return !only || InList(only, g); };
     if (want("gemv")) TestGemv(quick);
     if (want("gemv-tc")) TestGemvTc();
     if (want("gemv-i8")) TestGemvI8();
+    if (want("gemv-mma")) TestGemvMma();
     if (want("ops")) TestOps();
     if (want("mla")) TestMla(quick);
     if (want("mla-prefill")) TestMlaPrefill();
     if (want("gemm")) TestPrefill();
+    if (want("nvrtc")) kt_gpu_harness::TestNvrtc();
     CB(cublasDestroy(g_blas));
     std::printf("checks: %d passed, %d failed\n", g_pass, g_fail);
     for (auto& n : g_fail_names) std::printf("  FAILED: %s\n", n.c_str());
