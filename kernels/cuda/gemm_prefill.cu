@@ -2,6 +2,7 @@
 #include "kernels/cuda/gemm_prefill.cuh"
 #include "kernels/cuda/gemm_prefill.h"
 #include "kernels/cuda/kt_cuda.h"
+#include "kernels/cuda/launch.h"
 
 namespace kt_cuda {
 
@@ -44,8 +45,8 @@ cudaError_t Gemm(int type, const void* w, long long row_bytes, int k, int n, con
 
 cudaError_t F32ToBf16(const float* x, unsigned short* y, long long n, cudaStream_t s) {
   if (n <= 0) return cudaErrorInvalidValue;
-  F32ToBf16Kernel<<<static_cast<int>(n / 256 + 1 < 8192 ? n / 256 + 1 : 8192), 256, 0, s>>>(x, y, n);
-  return cudaGetLastError();
+  return LaunchOverlapped(F32ToBf16Kernel, dim3(static_cast<unsigned>(n / 256 + 1 < 8192 ? n / 256 + 1 : 8192)),
+                          dim3(256), s, 0, x, y, n);
 }
 
 namespace {

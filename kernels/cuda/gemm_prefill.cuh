@@ -290,6 +290,8 @@ __global__ void __launch_bounds__(kGemmThreads, 1)
 }
 
 __global__ void F32ToBf16Kernel(const float* __restrict__ x, u16* __restrict__ y, long long n) {
+  GridDependentsLaunch();  // PDL (launch.h): the next kernel may be scheduled now
+  GridDependencyWait();    // ... and this one reads nothing before the previous kernel is done
   for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<long long>(gridDim.x) * blockDim.x)
     y[i] = FloatToBf16(x[i]);

@@ -213,6 +213,8 @@ __global__ void __launch_bounds__(256) GemvKernel(const u8* __restrict__ w, long
                                                   const float* __restrict__ x, long long ldx,
                                                   long long x_bstride, float* __restrict__ y,
                                                   long long ldy, long long y_bstride) {
+  GridDependentsLaunch();  // PDL (launch.h): the next kernel may be scheduled now
+  GridDependencyWait();    // ... and this one reads nothing before the previous kernel is done
   typedef WeightFormat<kType> F;
   constexpr int kVals = 4 * F::kGroups;
   __shared__ float red[kGemvWarps][R * NT];

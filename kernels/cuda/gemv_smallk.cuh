@@ -72,6 +72,8 @@ __global__ void __launch_bounds__(256)
     GemvSmallKKernel(const u8* __restrict__ w, long long row_bytes, int N, const float* __restrict__ x, long long ldx,
                      int nt, float* __restrict__ y, long long ldy, long long wbs, long long xbs, long long ybs,
                      int lpr_log2) {
+  GridDependentsLaunch();  // PDL (launch.h): the next kernel may be scheduled now
+  GridDependencyWait();    // ... and this one reads nothing before the previous kernel is done
   const int b = blockIdx.y;
   w += b * wbs;
   x += b * xbs;

@@ -9,6 +9,7 @@
 #include "kernels/cuda/gemv_smallk.cuh"
 #include "kernels/cuda/gemv_tc.cuh"
 #include "kernels/cuda/kt_cuda.h"
+#include "kernels/cuda/launch.h"
 #include "kernels/cuda/mla_decode.cuh"
 #include "kernels/cuda/mla_decode_wgmma.cuh"
 #include "kernels/cuda/mla_prefill.cuh"
@@ -37,9 +38,8 @@ cudaError_t LaunchOne(const void* w, long long row_bytes, int k, int n, const fl
                       float* y, long long ldy, cudaStream_t stream, int batch, long long wbs,
                       long long xbs, long long ybs) {
   dim3 grid((n + R - 1) / R, batch);
-  GemvKernel<kType, NT, R><<<grid, kGemvWarps * 32, 0, stream>>>(
-      static_cast<const u8*>(w), row_bytes, wbs, k, n, x, ldx, xbs, y, ldy, ybs);
-  return cudaGetLastError();
+  return LaunchOverlapped(GemvKernel<kType, NT, R>, grid, dim3(kGemvWarps * 32), stream, 0, static_cast<const u8*>(w),
+                          row_bytes, wbs, k, n, x, ldx, xbs, y, ldy, ybs);
 }
 
 template <int kType>
@@ -92,13 +92,11 @@ cudaError_t LaunchSmallK(int type, const u8* w, long long row_bytes, int k, int 
   while ((32 << lg) < k) ++lg;
   const int rows_per_block = 8 * (32 >> lg);
   const dim3 grid((n + rows_per_block - 1) / rows_per_block, batch);
-  switch (type) {
-    case kQ8_0: GemvSmallKKernel<kQ8_0><<<grid, 256, 0, s>>>(w, row_bytes, n, x, ldx, nt, y, ldy, wbs, xbs, ybs, lg); break;
-    case kF16: GemvSmallKKernel<kF16><<<grid, 256, 0, s>>>(w, row_bytes, n, x, ldx, nt, y, ldy, wbs, xbs, ybs, lg); break;
-    case kBF16: GemvSmallKKernel<kBF16><<<grid, 256, 0, s>>>(w, row_bytes, n, x, ldx, nt, y, ldy, wbs, xbs, ybs, lg); break;
-    default: GemvSmallKKernel<kF32><<<grid, 256, 0, s>>>(w, row_bytes, n, x, ldx, nt, y, ldy, wbs, xbs, ybs, lg); break;
-  }
-  return cudaGetLastError();
+  auto kernel = type == kQ8_0 ? GemvSmallKKernel<kQ8_0>
+                : type == kF16  ? GemvSmallKKernel<kF16>
+                : type == kBF16 ? GemvSmallKKernel<kBF16>
+                                : GemvSmallKKernel<kF32>;
+  return LaunchOverlapped(kernel, grid, dim3(256), s, 0, w, row_bytes, n, x, ldx, nt, y, ldy, wbs, xbs, ybs, lg);
 }
 
 }  // namespace
@@ -205,34 +203,6 @@ size_t GemvI8WorkspaceBytes(int k) {
 
 namespace {
 
-int CcMajor() {
-  static int major = -1;
-  if (major < 0) {
-    int dev = 0;
-    if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess)
-      major = 0;
-  }
-  return major;
-}
-bool PdlAvailable() { return CcMajor() >= 9; }
-
-// Launch that may overlap the tail of the previous kernel in the stream; the
-// kernel calls griddepcontrol.wait before it reads what that kernel wrote.
-template <typename... Params, typename... Args>
-cudaError_t LaunchOverlapped(void (*kernel)(Params...), dim3 grid, dim3 block, cudaStream_t s, size_t smem,
-                             Args... args) {
-  cudaLaunchConfig_t cfg = {};
-  cfg.gridDim = grid;
-  cfg.blockDim = block;
-  cfg.dynamicSmemBytes = smem;
-  cfg.stream = s;
-  cudaLaunchAttribute attr[1];
-  attr[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
-  attr[0].val.programmaticStreamSerializationAllowed = 1;
-  cfg.attrs = attr;
-  cfg.numAttrs = PdlAvailable() ? 1 : 0;
-  return cudaLaunchKernelEx(&cfg, kernel, static_cast<Params>(args)...);
-}
 
 template <int NT, int R, int KS = 1>
 cudaError_t LaunchI8(int type, const u8* w, long long rb, int k, int n, const I8Act& xa, float* y, long long ldy,
@@ -454,8 +424,8 @@ cudaError_t CopyKernel(const void* src, void* dst, size_t bytes, cudaStream_t s)
 cudaError_t RmsNorm(const float* x, const float* residual, float* h_out, const float* weight,
                     float* y, int ntok, int n, float eps, cudaStream_t stream) {
   if (ntok <= 0 || n <= 0 || (residual && !h_out)) return cudaErrorInvalidValue;
-  RmsNormKernel<<<ntok, n >= 4096 ? 1024 : 256, 0, stream>>>(x, residual, h_out, weight, y, n, eps);
-  return cudaGetLastError();
+  return LaunchOverlapped(RmsNormKernel, dim3(ntok), dim3(n >= 4096 ? 1024 : 256), stream, 0, x, residual, h_out, weight,
+                          y, n, eps);
 }
 
 void YarnCorrDims(const Yarn& yr, float* lo, float* hi) {
@@ -481,28 +451,26 @@ cudaError_t RopeYarn(float* x, const int* pos, int ntok, int nheads, int head_st
   YarnCorrDims(yr, &p.corr_lo, &p.corr_hi);
   const int work = nheads * yr.n_dims / 2;
   dim3 grid((work + 127) / 128, ntok);
-  RopeYarnKernel<<<grid, 128, 0, stream>>>(x, pos, nheads, head_stride, offset, p);
-  return cudaGetLastError();
+  return LaunchOverlapped(RopeYarnKernel, grid, dim3(128), stream, 0, x, pos, nheads, head_stride, offset, p);
 }
 
 cudaError_t SiluMul(const float* gate, const float* up, float* out, long long n, cudaStream_t stream) {
   if (n <= 0) return cudaErrorInvalidValue;
   const long long blocks = (n + 255) / 256;
-  SiluMulKernel<<<static_cast<int>(blocks < 4096 ? blocks : 4096), 256, 0, stream>>>(gate, up, out, n);
-  return cudaGetLastError();
+  return LaunchOverlapped(SiluMulKernel, dim3(static_cast<unsigned>(blocks < 4096 ? blocks : 4096)), dim3(256), stream, 0,
+                          gate, up, out, n);
 }
 
 cudaError_t Add(const float* a, const float* b, float* y, long long n, cudaStream_t stream) {
   if (n <= 0) return cudaErrorInvalidValue;
   const long long blocks = (n + 255) / 256;
-  AddKernel<<<static_cast<int>(blocks < 4096 ? blocks : 4096), 256, 0, stream>>>(a, b, y, n);
-  return cudaGetLastError();
+  return LaunchOverlapped(AddKernel, dim3(static_cast<unsigned>(blocks < 4096 ? blocks : 4096)), dim3(256), stream, 0, a,
+                          b, y, n);
 }
 
 cudaError_t Argmax(const float* logits, int ntok, int n, int* index, float* value, cudaStream_t stream) {
   if (ntok <= 0 || n <= 0) return cudaErrorInvalidValue;
-  ArgmaxKernel<<<ntok, 1024, 0, stream>>>(logits, n, index, value);
-  return cudaGetLastError();
+  return LaunchOverlapped(ArgmaxKernel, dim3(ntok), dim3(1024), stream, 0, logits, n, index, value);
 }
 
 cudaError_t Route(const float* logits, const float* bias, int ntok, const Router& r, int* ids,
@@ -514,8 +482,7 @@ cudaError_t Route(const float* logits, const float* bias, int ntok, const Router
                       r.n_group_used * (r.n_expert / groups) < r.top_k)))
     return cudaErrorInvalidValue;
   RouterParams p{r.n_expert, r.top_k, groups, r.n_group_used, r.sigmoid ? 1 : 0, r.norm ? 1 : 0, r.scale};
-  RouterKernel<<<ntok, 32, 0, stream>>>(logits, bias, p, ids, weights);
-  return cudaGetLastError();
+  return LaunchOverlapped(RouterKernel, dim3(ntok), dim3(32), stream, 0, logits, bias, p, ids, weights);
 }
 
 }  // namespace kt_cuda

@@ -14,6 +14,8 @@ namespace kt_cuda {
 // 7168 values took 24 us on the H200 (cold caches); in place (y == x) works.
 __global__ void __launch_bounds__(1024) RmsNormKernel(const float* x, const float* res, float* h_out,
                                                       const float* __restrict__ weight, float* y, int n, float eps) {
+  GridDependentsLaunch();  // PDL (launch.h): the next kernel may be scheduled now
+  GridDependencyWait();    // ... and this one reads nothing before the previous kernel is done
   __shared__ float scratch[32];
   const long long base = static_cast<long long>(blockIdx.x) * n;
   const size_t align = reinterpret_cast<size_t>(x + base) | reinterpret_cast<size_t>(y + base) |
@@ -68,6 +70,8 @@ struct RopeParams {
 // Angles are formed in double: at position 32k a float angle is off by ~2e-3.
 __global__ void RopeYarnKernel(float* __restrict__ x, const int* __restrict__ pos, int nheads,
                                int head_stride, int offset, RopeParams p) {
+  GridDependentsLaunch();  // PDL (launch.h): the next kernel may be scheduled now
+  GridDependencyWait();    // ... and this one reads nothing before the previous kernel is done
   const int t = blockIdx.y;
   const int pairs = p.n_dims / 2;
   const int idx = blockIdx.x * blockDim.x + threadIdx.x;
@@ -95,6 +99,8 @@ __global__ void RopeYarnKernel(float* __restrict__ x, const int* __restrict__ po
 // out = silu(gate) * up, element-wise over n values.
 __global__ void SiluMulKernel(const float* __restrict__ gate, const float* __restrict__ up,
                               float* __restrict__ out, long long n) {
+  GridDependentsLaunch();  // PDL (launch.h): the next kernel may be scheduled now
+  GridDependencyWait();    // ... and this one reads nothing before the previous kernel is done
   for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<long long>(gridDim.x) * blockDim.x) {
     const float g = gate[i];
@@ -104,6 +110,8 @@ __global__ void SiluMulKernel(const float* __restrict__ gate, const float* __res
 
 // y = a + b (y may alias a or b).
 __global__ void AddKernel(const float* a, const float* b, float* y, long long n) {
+  GridDependentsLaunch();  // PDL (launch.h): the next kernel may be scheduled now
+  GridDependencyWait();    // ... and this one reads nothing before the previous kernel is done
   for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < n;
        i += static_cast<long long>(gridDim.x) * blockDim.x)
     y[i] = a[i] + b[i];
@@ -113,6 +121,8 @@ __global__ void AddKernel(const float* a, const float* b, float* y, long long n)
 // NaN logit wins so that it cannot hide).
 __global__ void ArgmaxKernel(const float* __restrict__ logits, int n, int* __restrict__ out_index,
                              float* __restrict__ out_value) {
+  GridDependentsLaunch();  // PDL (launch.h): the next kernel may be scheduled now
+  GridDependencyWait();    // ... and this one reads nothing before the previous kernel is done
   __shared__ float sv[32];
   __shared__ int si[32];
   const float* l = logits + static_cast<long long>(blockIdx.x) * n;
@@ -158,6 +168,8 @@ constexpr int kMaxExperts = 1024;
 // from the unbiased probs. Ties go to the lower expert index.
 __global__ void RouterKernel(const float* __restrict__ logits, const float* __restrict__ bias,
                              RouterParams p, int* __restrict__ ids, float* __restrict__ weights) {
+  GridDependentsLaunch();  // PDL (launch.h): the next kernel may be scheduled now
+  GridDependencyWait();    // ... and this one reads nothing before the previous kernel is done
   __shared__ float prob[kMaxExperts];
   __shared__ float sel[kMaxExperts];
   __shared__ float gscore[32];
