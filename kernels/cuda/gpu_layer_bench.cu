@@ -91,11 +91,11 @@ LayerWeights MakeLayer(const LayerShape& s, int ctx, Rng& rng) {
 
 // Activations, shared by the layers (one token).
 struct Acts {
-  Dev<float> x, xn, qa, q, kv, ckv, qm, lat, oin, attn, h, hn, logits, wts, g, u, act, ffn;
+  Dev<float> x, xn, qa, q, kv, qm, lat, oin, attn, h, hn, logits, wts, g, u, act, ffn;
   Dev<int> ids, pos;
   Dev<uint8_t> ws, mla_ws;
   Acts(const LayerShape& s, int ctx)
-      : x(s.hidden), xn(s.hidden), qa(std::max(1, s.q_lora)), q(s.heads * 192), kv(576), ckv(576), qm(s.heads * 576),
+      : x(s.hidden), xn(s.hidden), qa(std::max(1, s.q_lora)), q(s.heads * 192), kv(576), qm(s.heads * 576),
         lat(s.heads * 512), oin(s.heads * 128), attn(s.hidden), h(s.hidden), hn(s.hidden), logits(s.n_expert),
         wts(s.top_k), g(s.shared_ff), u(s.shared_ff), act(s.shared_ff), ffn(s.hidden), ids(s.top_k), pos(1),
         ws(kt_cuda::GemvI8WorkspaceBytes(std::max({s.hidden, s.q_lora, 128 * s.heads, s.shared_ff}))),
@@ -120,15 +120,14 @@ void RunLayer(const LayerShape& s, int ctx, const LayerWeights& L, Acts& a, cuda
     CK(kt_cuda::GemvI8Prepared(kQ4K, L.q.p(), L.q.rb, s.hidden, qd, 1, a.q.p, qd, a.ws.p, st));
     CK(kt_cuda::GemvI8Prepared(kQ4K, L.kv_a.p(), L.kv_a.rb, s.hidden, 576, 1, a.kv.p, 576, a.ws.p, st));
   }
-  // Cache row: [norm(c_kv) | roped k_pe] in bf16 at position ctx - 1.
-  CK(kt_cuda::RmsNorm(a.kv.p, nullptr, nullptr, L.kv_a_norm->p, a.ckv.p, 1, 512, eps, st));
-  CK(cudaMemcpyAsync(a.ckv.p + 512, a.kv.p + 512, 64 * sizeof(float), cudaMemcpyDeviceToDevice, st));
-  CK(kt_cuda::RopeYarn(a.ckv.p, a.pos.p, 1, 1, 576, 512, yarn, st));
-  CK(kt_cuda::F32ToBf16(a.ckv.p, L.cache->p + static_cast<size_t>(ctx - 1) * 576, 576, st));
-  // q: rope q_pe, absorb q_nope through W_kb into [q_lat 512 | q_pe 64] per head.
-  CK(kt_cuda::RopeYarn(a.q.p, a.pos.p, 1, s.heads, 192, 128, yarn, st));
-  CK(cudaMemcpy2DAsync(a.qm.p + 512, 576 * sizeof(float), a.q.p + 128, 192 * sizeof(float), 64 * sizeof(float),
-                       s.heads, cudaMemcpyDeviceToDevice, st));
+  // Cache row: [norm(c_kv) | roped k_pe] in bf16 at position ctx - 1, all in
+  // place in kv (no copy node: a memcpy between kernels ends the PDL overlap).
+  CK(kt_cuda::RmsNorm(a.kv.p, nullptr, nullptr, L.kv_a_norm->p, a.kv.p, 1, 512, eps, st));
+  CK(kt_cuda::RopeYarn(a.kv.p, a.pos.p, 1, 1, 576, 512, yarn, st));
+  CK(kt_cuda::F32ToBf16(a.kv.p, L.cache->p + static_cast<size_t>(ctx - 1) * 576, 576, st));
+  // q: rope q_pe straight into [q_lat 512 | q_pe 64] per head, absorb q_nope
+  // through W_kb into q_lat.
+  CK(kt_cuda::RopeYarn(a.q.p, a.pos.p, 1, s.heads, 192, 128, yarn, st, a.qm.p, 576, 512));
   CK(kt_cuda::Gemv(kQ80, L.w_kb.p(), L.w_kb.rb, 128, 512, a.q.p, 128, 1, a.qm.p, 512, st, s.heads, 512 * L.w_kb.rb,
                    192, 576));
   CK(kt_cuda::MlaDecode(a.qm.p, L.cache->p, 1, s.heads, ctx, 1.0f / std::sqrt(192.0f), a.lat.p, a.mla_ws.p, st));

@@ -409,6 +409,30 @@ void TestOps() {
     Dev<int> dp(ntok);
     dx.Up(x);
     dp.Up(pos);
+    // Out of place first: the rotated dims into a [q_lat 512 | q_pe] layout
+    // (stride n_dims + 512, offset 512); everything else of y stays poisoned.
+    const int ys = 512 + 64;
+    Dev<float> dy(static_cast<size_t>(ntok) * c.heads * ys);
+    dy.Poison();
+    CK(kt_cuda::RopeYarn(dx.p, dp.p, ntok, c.heads, c.stride, c.offset, yr, 0, dy.p, ys, 512));
+    CK(cudaDeviceSynchronize());
+    const auto yo = dy.Down();
+    std::vector<float> got;
+    std::vector<double> want;
+    int touched = 0;
+    for (int t = 0; t < ntok; ++t)
+      for (int h = 0; h < c.heads; ++h)
+        for (int i = 0; i < ys; ++i) {
+          const size_t j = (static_cast<size_t>(t) * c.heads + h) * ys + i;
+          if (i < 512) {
+            touched += std::isnan(yo[j]) ? 0 : 1;
+          } else {
+            got.push_back(yo[j]);
+            want.push_back(ref[(static_cast<size_t>(t) * c.heads + h) * c.stride + c.offset + (i - 512)]);
+          }
+        }
+    Report(Fmt("rope %s out of place into [512 | 64]", c.what), RelErr(got, want), 1e-5);
+    Report(Fmt("rope %s out of place leaves the rest of y alone (values written)", c.what), touched, 0.0);
     CK(kt_cuda::RopeYarn(dx.p, dp.p, ntok, c.heads, c.stride, c.offset, yr, 0));
     CK(cudaDeviceSynchronize());
     Report(Fmt("rope %s (pos up to 32767)", c.what), RelErr(dx.Down(), ref), 1e-5);

@@ -438,9 +438,14 @@ void YarnCorrDims(const Yarn& yr, float* lo, float* hi) {
 }
 
 cudaError_t RopeYarn(float* x, const int* pos, int ntok, int nheads, int head_stride, int offset,
-                     const Yarn& yr, cudaStream_t stream) {
-  if (ntok <= 0 || nheads <= 0 || yr.n_dims <= 0 || (yr.n_dims & 1) || offset + yr.n_dims > head_stride ||
-      !(yr.factor >= 1.0f))
+                     const Yarn& yr, cudaStream_t stream, float* y, int y_head_stride, int y_offset) {
+  if (!y) {
+    y = x;
+    y_head_stride = head_stride;
+    y_offset = offset;
+  }
+  if (ntok <= 0 || nheads <= 0 || yr.n_dims <= 0 || (yr.n_dims & 1) || offset < 0 || offset + yr.n_dims > head_stride ||
+      y_offset < 0 || y_offset + yr.n_dims > y_head_stride || !(yr.factor >= 1.0f))
     return cudaErrorInvalidValue;
   RopeParams p;
   p.n_dims = yr.n_dims;
@@ -451,7 +456,8 @@ cudaError_t RopeYarn(float* x, const int* pos, int ntok, int nheads, int head_st
   YarnCorrDims(yr, &p.corr_lo, &p.corr_hi);
   const int work = nheads * yr.n_dims / 2;
   dim3 grid((work + 127) / 128, ntok);
-  return LaunchOverlapped(RopeYarnKernel, grid, dim3(128), stream, 0, x, pos, nheads, head_stride, offset, p);
+  return LaunchOverlapped(RopeYarnKernel, grid, dim3(128), stream, 0, x, pos, nheads, head_stride, offset, p, y,
+                          y_head_stride, y_offset);
 }
 
 cudaError_t SiluMul(const float* gate, const float* up, float* out, long long n, cudaStream_t stream) {

@@ -83,8 +83,12 @@ struct Yarn {
   float attn_factor = 1.0f;
   float beta_fast = 32.0f, beta_slow = 1.0f;
 };
+// Rotates x in place, or writes the rotated n_dims values to y (its own head
+// stride and offset; the rest of y is left alone), e.g. q_pe straight into
+// MLA's [q_lat | q_pe] query so that no copy sits between kernels.
 cudaError_t RopeYarn(float* x, const int* pos, int ntok, int nheads, int head_stride, int offset,
-                     const Yarn& yarn, cudaStream_t stream);
+                     const Yarn& yarn, cudaStream_t stream, float* y = nullptr, int y_head_stride = 0,
+                     int y_offset = 0);
 // The correction-dimension range YaRN ramps over (host side, shared with tests).
 void YarnCorrDims(const Yarn& yarn, float* lo, float* hi);
 

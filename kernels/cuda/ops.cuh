@@ -67,9 +67,11 @@ struct RopeParams {
 
 // GPT-J style: pairs (2i, 2i+1) of the `n_dims` values starting at `offset`
 // in each head vector. x is [ntok][nheads][head_stride]; pos[t] per token.
+// The rotated values go to y [ntok][nheads][y_stride] at y_offset (y may be
+// x, with the same stride and offset: in place).
 // Angles are formed in double: at position 32k a float angle is off by ~2e-3.
-__global__ void RopeYarnKernel(float* __restrict__ x, const int* __restrict__ pos, int nheads,
-                               int head_stride, int offset, RopeParams p) {
+__global__ void RopeYarnKernel(const float* x, const int* __restrict__ pos, int nheads, int head_stride, int offset,
+                               RopeParams p, float* y, int y_stride, int y_offset) {
   GridDependentsLaunch();  // PDL (launch.h): the next kernel may be scheduled now
   GridDependencyWait();    // ... and this one reads nothing before the previous kernel is done
   const int t = blockIdx.y;
@@ -89,11 +91,12 @@ __global__ void RopeYarnKernel(float* __restrict__ x, const int* __restrict__ po
   }
   double s, c;
   sincos(theta, &s, &c);
-  float* v = x + (static_cast<long long>(t) * nheads + h) * head_stride + offset + 2 * i;
+  const float* v = x + (static_cast<long long>(t) * nheads + h) * head_stride + offset + 2 * i;
+  float* o = y + (static_cast<long long>(t) * nheads + h) * y_stride + y_offset + 2 * i;
   const float x0 = v[0], x1 = v[1];
   const float cf = static_cast<float>(c) * mscale, sf = static_cast<float>(s) * mscale;
-  v[0] = x0 * cf - x1 * sf;
-  v[1] = x0 * sf + x1 * cf;
+  o[0] = x0 * cf - x1 * sf;
+  o[1] = x0 * sf + x1 * cf;
 }
 
 // out = silu(gate) * up, element-wise over n values.
