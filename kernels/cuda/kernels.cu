@@ -92,6 +92,10 @@ cudaError_t LaunchSmallK(int type, const u8* w, long long row_bytes, int k, int 
   while ((32 << lg) < k) ++lg;
   const int rows_per_block = 8 * (32 >> lg);
   const dim3 grid((n + rows_per_block - 1) / rows_per_block, batch);
+  if (type == kQ8_0 && row_bytes == static_cast<long long>(k / 32) * 34 &&
+      ((reinterpret_cast<size_t>(w) | static_cast<size_t>(wbs)) & 15) == 0)  // rows_per_block * row_bytes = 8704
+    return LaunchOverlapped(GemvSmallKQ80SharedKernel, grid, dim3(256), s, SmallKQ80SmemBytes(k, nt), w, row_bytes, n,
+                            x, ldx, nt, y, ldy, wbs, xbs, ybs, lg);
   auto kernel = type == kQ8_0 ? GemvSmallKKernel<kQ8_0>
                 : type == kF16  ? GemvSmallKKernel<kF16>
                 : type == kBF16 ? GemvSmallKKernel<kBF16>
