@@ -75,11 +75,10 @@ template <> struct MmaFormat<kQ8_0> {
 
 // Bytes of one stage: x of NT·8 tokens (both levels) + sums + dx, then the
 // block's weight rows.
-template <int kType, int MT, int NT>
-__host__ __device__ constexpr int MmaXStageBytes() { return 2 * 8 * NT * kMmaTokStride + kMmaSumBytes + 16 * 4; }
+__host__ __device__ constexpr int MmaXStageBytes(int nt8) { return 2 * 8 * nt8 * kMmaTokStride + kMmaSumBytes + 16 * 4; }
 template <int kType, int MT, int NT>
 __host__ __device__ constexpr int MmaStageBytes() {
-  return MmaXStageBytes<kType, MT, NT>() + kMmaWarps * 16 * MT * MmaFormat<kType>::kRowStride;
+  return MmaXStageBytes(NT) + kMmaWarps * 16 * MT * MmaFormat<kType>::kRowStride;
 }
 template <int kType, int MT, int NT, int S>
 __host__ __device__ constexpr int MmaSmemBytes() { return S * MmaStageBytes<kType, MT, NT>(); }
@@ -180,7 +179,7 @@ __global__ void __launch_bounds__(kMmaWarps * 32) GemvMmaKernel(const u8* __rest
                                                                 int steps_per_split) {
   using F = MmaFormat<kType>;
   constexpr int kStage = MmaStageBytes<kType, MT, NT>();
-  constexpr int kXBytes = MmaXStageBytes<kType, MT, NT>();
+  constexpr int kXBytes = MmaXStageBytes(NT);
   constexpr int kRows = 16 * MT;                      // rows of one warp
   constexpr int kWChunks = kRows * F::kStepBytes / 16;  // 16-byte copies of one warp's step
   constexpr int kStepChunks = F::kStepBytes / 16;

@@ -341,34 +341,34 @@ int MmaKSplit(int nsteps, int blocks) {
 
 template <int kType, int MT, int NT, int S>
 cudaError_t LaunchMmaS(const u8* w, long long row_bytes, int k, int n, const u8* xw, int ntok, float* y, long long ldy,
-                       int split, cudaStream_t s) {
+                       int per, cudaStream_t s) {
   constexpr int smem = MmaSmemBytes<kType, MT, NT, S>();
   auto kernel = GemvMmaKernel<kType, MT, NT, S>;
   static const cudaError_t attr = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
   if (attr != cudaSuccess) return attr;
-  const int nsteps = k / 256, per = (nsteps + split - 1) / split;
+  const int nsteps = k / 256;
   const int blocks = (n + kMmaWarps * 16 * MT - 1) / (kMmaWarps * 16 * MT);
   return LaunchOverlapped(kernel, dim3(blocks, (nsteps + per - 1) / per), dim3(kMmaWarps * 32), s, smem, w, row_bytes, k,
                           n, xw, ntok, y, ldy, per);
 }
 template <int kType, int MT, int NT>
 cudaError_t LaunchMma(const u8* w, long long row_bytes, int k, int n, const u8* xw, int ntok, float* y, long long ldy,
-                      int split, cudaStream_t s) {
+                      int per, cudaStream_t s) {
   // Few blocks (at most 2 per SM): each keeps 4 steps in flight instead of 2
   // (H200, 7168 -> 2048, 16 tokens, 8 K-splits: 8.3 vs 9.3 us); many blocks:
   // the smaller ring lets 3-4 of them share an SM (7168 -> 18432, 1 token, 4
   // K-splits: 32.4 us with 3 stages, 34.7 with 5).
-  const int nsteps = k / 256, per = (nsteps + split - 1) / split;
+  const int nsteps = k / 256;
   const int blocks = (n + kMmaWarps * 16 * MT - 1) / (kMmaWarps * 16 * MT) * ((nsteps + per - 1) / per);
-  return blocks <= 2 * SmCount() ? LaunchMmaS<kType, MT, NT, 5>(w, row_bytes, k, n, xw, ntok, y, ldy, split, s)
-                     : LaunchMmaS<kType, MT, NT, 3>(w, row_bytes, k, n, xw, ntok, y, ldy, split, s);
+  return blocks <= 2 * SmCount() ? LaunchMmaS<kType, MT, NT, 5>(w, row_bytes, k, n, xw, ntok, y, ldy, per, s)
+                                 : LaunchMmaS<kType, MT, NT, 3>(w, row_bytes, k, n, xw, ntok, y, ldy, per, s);
 }
 
 template <int kType, int MT>
 cudaError_t LaunchMmaTokens(const u8* w, long long row_bytes, int k, int n, const u8* xw, int ntok, float* y,
-                            long long ldy, int split, cudaStream_t s) {
-  return ntok <= 8 ? LaunchMma<kType, MT, 1>(w, row_bytes, k, n, xw, ntok, y, ldy, split, s)
-                   : LaunchMma<kType, MT, 2>(w, row_bytes, k, n, xw, ntok, y, ldy, split, s);
+                            long long ldy, int per, cudaStream_t s) {
+  return ntok <= 8 ? LaunchMma<kType, MT, 1>(w, row_bytes, k, n, xw, ntok, y, ldy, per, s)
+                   : LaunchMma<kType, MT, 2>(w, row_bytes, k, n, xw, ntok, y, ldy, per, s);
 }
 }  // namespace
 
@@ -382,8 +382,9 @@ cudaError_t GemvMma(int type, const void* w, long long row_bytes, int k, int n, 
     return cudaErrorInvalidValue;
   const int mt = tiles_per_warp ? tiles_per_warp : 1;
   const int nsteps = k / 256;
-  int split = ksplit ? std::min(ksplit, nsteps) : MmaKSplit(nsteps, (n + 64 * mt - 1) / (64 * mt));
-  split = (nsteps + (nsteps + split - 1) / split - 1) / ((nsteps + split - 1) / split);  // splits actually used
+  const int asked = ksplit ? std::min(ksplit, nsteps) : MmaKSplit(nsteps, (n + 64 * mt - 1) / (64 * mt));
+  const int per = (nsteps + asked - 1) / asked;  // steps per split
+  const int split = (nsteps + per - 1) / per;    // blocks along K (y is zeroed when > 1)
   u8* xw = static_cast<u8*>(workspace);
   const int qblocks = (k / 256) * kMmaMaxTokens / 8;  // one warp per (step, token), 8 warps per block
   cudaError_t e = LaunchOverlapped(QuantizeMmaKernel, dim3(qblocks), dim3(256), s, 0, x, ldx, ntok, k, xw,
@@ -391,10 +392,10 @@ cudaError_t GemvMma(int type, const void* w, long long row_bytes, int k, int n, 
   if (e != cudaSuccess) return e;
   const u8* wb = static_cast<const u8*>(w);
   if (type == kQ4_K)
-    return mt == 1 ? LaunchMmaTokens<kQ4_K, 1>(wb, row_bytes, k, n, xw, ntok, y, ldy, split, s)
-                   : LaunchMmaTokens<kQ4_K, 2>(wb, row_bytes, k, n, xw, ntok, y, ldy, split, s);
-  return mt == 1 ? LaunchMmaTokens<kQ8_0, 1>(wb, row_bytes, k, n, xw, ntok, y, ldy, split, s)
-                 : LaunchMmaTokens<kQ8_0, 2>(wb, row_bytes, k, n, xw, ntok, y, ldy, split, s);
+    return mt == 1 ? LaunchMmaTokens<kQ4_K, 1>(wb, row_bytes, k, n, xw, ntok, y, ldy, per, s)
+                   : LaunchMmaTokens<kQ4_K, 2>(wb, row_bytes, k, n, xw, ntok, y, ldy, per, s);
+  return mt == 1 ? LaunchMmaTokens<kQ8_0, 1>(wb, row_bytes, k, n, xw, ntok, y, ldy, per, s)
+                 : LaunchMmaTokens<kQ8_0, 2>(wb, row_bytes, k, n, xw, ntok, y, ldy, per, s);
 }
 
 cudaError_t GemvI8Quantize(int type, const float* x, long long ldx, int ntok, int k, void* workspace, cudaStream_t s) {
