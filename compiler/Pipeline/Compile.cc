@@ -4,10 +4,15 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 #include <unordered_map>
 #include <vector>
 
 #include "compiler/Pipeline/Plans.h"
+#include "compiler/nvrtc/gpu_arch.h"
+#ifdef KT_HAVE_NVRTC
+#include "compiler/nvrtc/decode_kernels.h"
+#endif
 #include "kernels/cpu/cpu_features.h"
 #include "kernels/cpu/q4k_x8.h"
 #include "kernels/quant/ggml_type.h"
@@ -69,6 +74,50 @@ StatusOr<artifact::CpuIsa> ResolveCpuIsa(const std::string& name) {
   return KT_ERROR(kInternal, "unknown ISA");
 }
 
+bool GpuKernelsAvailable() {
+#ifdef KT_HAVE_NVRTC
+  return true;
+#else
+  return false;
+#endif
+}
+
+namespace {
+
+// The decode kernels for the ggml types of the GPU's tensors, compiled by
+// NVRTC for options.gpu_arch: one cubin and the same kernels as PTX (for a
+// driver to JIT on a newer GPU), their mangled names as entry points.
+Status AddGpuKernels(const gguf::GgufFile& file, const std::unordered_map<std::string, bool>& on_gpu,
+                     const CompileOptions& options, artifact::ArtifactContents* c) {
+#ifdef KT_HAVE_NVRTC
+  std::set<int> types;
+  for (const gguf::GgufTensorInfo& t : file.tensors())
+    if (auto it = on_gpu.find(t.name); it != on_gpu.end() && it->second) types.insert(static_cast<int>(t.type));
+  KT_ASSIGN_OR_RETURN(nvrtc::CompileResult compiled,
+                      nvrtc::CompileDecodeKernels(types, options.gpu_arch, options.kernel_cache));
+  std::vector<std::string> entries;
+  for (const auto& [expression, mangled] : compiled.lowered_names) entries.push_back(mangled);
+  artifact::KernelSpec cubin;
+  cubin.name = "decode." + options.gpu_arch + ".cubin";
+  cubin.format = artifact::KernelFormat::kCubin;
+  cubin.arch = options.gpu_arch;
+  cubin.entry_points = entries;
+  cubin.bytes = std::move(compiled.cubin);
+  artifact::KernelSpec ptx = cubin;
+  ptx.name = "decode." + options.gpu_arch + ".ptx";
+  ptx.format = artifact::KernelFormat::kPtx;
+  ptx.bytes.assign(compiled.ptx.begin(), compiled.ptx.end());
+  c->kernels.push_back(std::move(cubin));
+  c->kernels.push_back(std::move(ptx));
+  return Status::Ok();
+#else
+  (void)file, (void)on_gpu, (void)options, (void)c;
+  return KT_ERROR(kUnimplemented, "this ktc was built without NVRTC and cannot compile GPU kernels");
+#endif
+}
+
+}  // namespace
+
 StatusOr<artifact::ArtifactContents> BuildContents(const gguf::GgufFile& file, const Analysis& a,
                                                   const CompileOptions& options) {
   artifact::ArtifactContents c;
@@ -84,7 +133,8 @@ StatusOr<artifact::ArtifactContents> BuildContents(const gguf::GgufFile& file, c
   const bool interleave = c.target.cpu_isa != artifact::CpuIsa::kGeneric;
   c.target.cpu_layout = interleave ? artifact::TensorLayout::kCpuRowInterleaved : artifact::TensorLayout::kGgml;
   if (a.any_gpu) {
-    c.target.gpu_arch = "sm_90";
+    KT_RETURN_IF_ERROR(nvrtc::CheckGpuArch(options.gpu_arch));
+    c.target.gpu_arch = options.gpu_arch;
     c.target.gpu_count = 1;
   }
   c.target.vram_budget_bytes = a.vram_budget;
@@ -113,6 +163,7 @@ StatusOr<artifact::ArtifactContents> BuildContents(const gguf::GgufFile& file, c
     tensor_index.emplace(t.name, static_cast<uint32_t>(c.tensors.size()));
     c.tensors.push_back(std::move(spec));
   }
+  if (a.any_gpu && options.gpu_kernels) KT_RETURN_IF_ERROR(AddGpuKernels(file, on_gpu, options, &c));
   c.placement = BuildPlacement(a);
   c.plans.push_back(BuildPlan(a.decode, c.placement, tensor_index));
   c.plans.push_back(BuildPlan(a.prefill, c.placement, tensor_index));

@@ -1,9 +1,11 @@
 // ktc compile: GGUF -> kt artifact (.kta) for ktrun.
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 
 #include "compiler/Pipeline/Compile.h"
 #include "compiler/gguf/gguf.h"
+#include "compiler/nvrtc/gpu_arch.h"
 #include "tools/ktc/analysis_args.h"
 #include "tools/ktc/commands.h"
 
@@ -20,6 +22,10 @@ constexpr const char* kAbout =
     "generic, avx2, avx512 or amx.\n"
     "--rules FILE pins ops to a device before placement (first matching rule\n"
     "wins; see `ktc plan --help` and docs/compiler.md for the format).\n"
+    "When ops land on the GPU, their decode kernels are compiled with NVRTC for\n"
+    "--gpu-arch (default sm_90a) and stored in the artifact as a cubin and as\n"
+    "PTX; --kernel-cache DIR keeps NVRTC's output between runs (default\n"
+    "$XDG_CACHE_HOME/kt/nvrtc or ~/.cache/kt/nvrtc; none: no cache).\n"
     "--emit=mlir prints the placed kt module instead of writing an artifact;\n"
     "--emit=mlir-after=STAGE stops after import, annotate-costs or place-ops.\n";
 
@@ -30,6 +36,7 @@ constexpr const char* kExamples =
     "  ktc compile DeepSeek-V3-Q4_K_M.gguf --config config.json --vram 14GiB --ctx 8192 -o v3.kta\n"
     "  ktc compile tiny.gguf --vram 0 --ctx 256 --emit=mlir-after=import\n"
     "  ktc compile DeepSeek-V3-Q4_K_M.gguf --vram 24GiB --ctx 8192 --rules rules.yaml -o v3.kta\n"
+    "  ktc compile tiny.gguf --vram 4.5MiB --ctx 256 --gpu-arch sm_80 --kernel-cache none -o tiny-a100.kta\n"
     "\nexit status: 0 written, 1 error (message on stderr), 2 usage\n";
 
 }  // namespace
@@ -37,12 +44,14 @@ constexpr const char* kExamples =
 int RunCompile(int argc, char** argv) {
   tools::ArgParser args("ktc compile");
   AnalysisArgs common;
-  std::string out, cpu = "native", emit;
+  std::string out, cpu = "native", emit, gpu_arch = "sm_90a", kernel_cache;
   bool quiet = false;
   common.Register(args);
   args.AddString("-o", &out, "OUT.kta", "artifact to write (required unless --emit)");
   args.AddString("--cpu", &cpu, "ISA", "native (default), generic, avx2, avx512 or amx");
   args.AddString("--emit", &emit, "WHAT", "mlir or mlir-after=import|annotate-costs|place-ops: print MLIR instead");
+  args.AddString("--gpu-arch", &gpu_arch, "ARCH", "GPU target of the kernels, sm_XY or sm_XYa (default sm_90a)");
+  args.AddString("--kernel-cache", &kernel_cache, "DIR", "NVRTC cache directory, or none (default ~/.cache/kt/nvrtc)");
   args.AddFlag("--quiet", &quiet, "no progress or summary on stderr");
   pipeline::AnalysisOptions options;
   pipeline::Bandwidths bw;
@@ -65,6 +74,19 @@ int RunCompile(int argc, char** argv) {
   }
   pipeline::CompileOptions compile;
   compile.cpu = cpu;
+  compile.gpu_arch = gpu_arch;
+  compile.gpu_kernels = pipeline::GpuKernelsAvailable();
+  if (kernel_cache.empty()) {
+    const char* xdg = std::getenv("XDG_CACHE_HOME");
+    const char* home = std::getenv("HOME");
+    if (xdg && *xdg) kernel_cache = std::string(xdg) + "/kt/nvrtc";
+    else if (home && *home) kernel_cache = std::string(home) + "/.cache/kt/nvrtc";
+  }
+  compile.kernel_cache = kernel_cache == "none" ? "" : kernel_cache;
+  if (Status arch = nvrtc::CheckGpuArch(gpu_arch); !arch.ok()) {
+    std::fprintf(stderr, "ktc compile: --gpu-arch: %s\n", arch.message().c_str());
+    return 2;
+  }
   if (StatusOr<artifact::CpuIsa> isa = pipeline::ResolveCpuIsa(cpu); !isa.ok()) {
     std::fprintf(stderr, "ktc compile: %s\n", isa.status().message().c_str());
     return 2;
@@ -112,6 +134,15 @@ int RunCompile(int argc, char** argv) {
     std::fprintf(stderr, "  decode ops: %d on gpu:0, %d on the CPU; target cpu %s, gpu %s\n", gpu_ops, cpu_ops,
                  artifact::Name(written->manifest.target.cpu_isa),
                  a.any_gpu ? written->manifest.target.gpu_arch.c_str() : "none");
+    if (a.any_gpu && compile.gpu_kernels) {
+      size_t entries = 0;
+      for (const artifact::KernelImage& k : written->manifest.kernels)
+        entries = k.entry_points.size() > entries ? k.entry_points.size() : entries;
+      std::fprintf(stderr, "  GPU kernels: %zu entry points compiled by NVRTC for %s (cubin + PTX)\n", entries,
+                   gpu_arch.c_str());
+    } else if (a.any_gpu) {
+      std::fprintf(stderr, "  GPU kernels: none (this ktc was built without NVRTC)\n");
+    }
     std::fputs(pipeline::PlanTotals(a, bw).c_str(), stderr);
   }
   return 0;
