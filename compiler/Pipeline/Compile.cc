@@ -111,7 +111,10 @@ Status AddGpuKernels(const gguf::GgufFile& file, const std::unordered_map<std::s
   c->kernels.push_back(std::move(ptx));
   return Status::Ok();
 #else
-  (void)file, (void)on_gpu, (void)options, (void)c;
+  (void)file;
+  (void)on_gpu;
+  (void)options;
+  (void)c;
   return KT_ERROR(kUnimplemented, "this ktc was built without NVRTC and cannot compile GPU kernels");
 #endif
 }
