@@ -17,7 +17,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -362,6 +365,20 @@ bool Run(const std::string& cache_dir) {
     CU(r);
     std::printf("  nvrtc: PTX JIT-loaded in %.1f ms\n", 1e3 * Seconds(t0));
     if (!RunModule("PTX", mod.m, *second, p, pdl)) return false;
+  }
+  // A cubin taken out of an artifact that ktc compile wrote (its kernel
+  // image decode.<arch>.cubin, e.g. extracted with scripts/kta-kernel.py):
+  // the same kernels under the same mangled names, so they run here too.
+  if (const char* path = std::getenv("KT_ARTIFACT_CUBIN"); path && *path) {
+    std::ifstream in(path, std::ios::binary);
+    const std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (bytes.size() < 4 || std::memcmp(bytes.data(), "\x7f" "ELF", 4) != 0) {
+      Report(Fmt("nvrtc: KT_ARTIFACT_CUBIN=%s is a readable cubin", path), NAN, 0);
+      return false;
+    }
+    Module mod;
+    CU(g_cu.ModuleLoadData(&mod.m, bytes.data()));
+    if (!RunModule("artifact cubin", mod.m, *second, p, pdl)) return false;
   }
   return true;
 }

@@ -1096,6 +1096,9 @@ int main(int argc, char** argv) {
                   "  KT_BENCH_GEMV=new  only cuBLAS and the tensor-core / int8 GEMVs (=mma: cuBLAS and GemvMma)\n"
                   "  KT_BENCH_SHAPE=7168x18432 | mla16x32768  one GEMV or MLA shape\n"
                   "  KT_BENCH_MLA=all  every MLA block shape and the stream probe\n"
+                  "  KT_SOURCE_ROOT=DIR  where the nvrtc group reads kernels/cuda headers (default .)\n"
+                  "  KT_ARTIFACT_CUBIN=FILE  the nvrtc group also runs this cubin from an artifact\n"
+                  "                          (scripts/kta-kernel.py model.kta decode.sm_90a.cubin -o FILE)\n"
                   "examples: kt_gpu_test --test --bench --table bench.md\n"
                   "          KT_TEST_ONLY=mla KT_BENCH_ONLY=mla,layer kt_gpu_test --test --bench\n");
       return std::strcmp(argv[i], "--help") ? 2 : 0;
