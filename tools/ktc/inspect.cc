@@ -2,9 +2,12 @@
 // target, hyperparameters, tokenizer summary, placement, plans, kernel
 // images and tensors. A corrupt artifact is reported with the loader's
 // error, which names the field.
+#include <cxxabi.h>
+
 #include <cinttypes>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <string_view>
@@ -15,6 +18,28 @@
 
 namespace kt::ktc {
 namespace {
+
+// A kernel entry point as a reader wants it: the demangled name without its
+// parameter list ("kt_cuda::GemvI8Q4KKernel<1, 2, 3, 4>"), then the mangled
+// name; the mangled name alone when it does not demangle (e.g. extern "C").
+std::string KernelDisplayName(const std::string& mangled) {
+  int status = 0;
+  char* d = abi::__cxa_demangle(mangled.c_str(), nullptr, nullptr, &status);
+  if (status != 0 || !d) return mangled;
+  std::string name(d);
+  std::free(d);
+  if (name.rfind("void ", 0) == 0) name.erase(0, 5);  // template functions demangle with their return type
+  int depth = 0;
+  for (size_t i = 0; i < name.size(); ++i) {
+    if (name[i] == '<') ++depth;
+    if (name[i] == '>') --depth;
+    if (name[i] == '(' && depth == 0) {
+      name.resize(i);
+      break;
+    }
+  }
+  return name + "  (" + mangled + ")";
+}
 
 using namespace kt::artifact;
 
@@ -401,13 +426,9 @@ void PrintHuman(const Artifact& art, bool verified, bool with_tensors) {
   if (!m.kernels.empty()) {
     std::printf("\nkernel images\n");
     for (const KernelImage& k : m.kernels) {
-      std::string entries;
-      for (size_t e = 0; e < k.entry_points.size(); ++e) {
-        if (e) entries += ',';
-        entries += k.entry_points[e];
-      }
-      std::printf("  %-24s %-5s %-8s %10s  entry points: %s\n", k.name.c_str(), N(k.format), k.arch.c_str(),
-                  HumanBytes(k.length).c_str(), entries.c_str());
+      std::printf("  %-24s %-5s %-8s %10s  %zu entry points\n", k.name.c_str(), N(k.format), k.arch.c_str(),
+                  HumanBytes(k.length).c_str(), k.entry_points.size());
+      for (const std::string& e : k.entry_points) std::printf("    %s\n", KernelDisplayName(e).c_str());
     }
   }
 
