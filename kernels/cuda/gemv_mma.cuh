@@ -92,14 +92,15 @@ KT_CUDA_FORCEINLINE void MmaS8(int (&d)[4], const u32 (&a)[4], u32 b0, u32 b1, i
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1), "r"(c));
 }
 
-// x (f32, ntok rows of ldx) -> the workspace records above; tokens >= ntok
-// become zeros. One warp per (step, token): lane L holds values 8L..8L+7.
+// x (f32, ntok rows of ldx) -> the workspace records above, for the first
+// `toks` tokens (8 or 16: what the GEMV stages); tokens >= ntok become zeros.
+// One warp per (step, token): lane L holds values 8L..8L+7.
 // NaN anywhere in a step's 256 values makes its dx NaN (fmaxf would drop
 // it), so it reaches y instead of vanishing. Also zeroes y when the GEMV
 // splits K (y_zero != nullptr).
-__global__ void __launch_bounds__(256) QuantizeMmaKernel(const float* __restrict__ x, long long ldx, int ntok, int K,
-                                                         u8* __restrict__ ws, float* __restrict__ y_zero, int N,
-                                                         long long ldy) {
+__global__ void __launch_bounds__(256) QuantizeMmaKernel(const float* __restrict__ x, long long ldx, int ntok,
+                                                         int toks, int K, u8* __restrict__ ws,
+                                                         float* __restrict__ y_zero, int N, long long ldy) {
   GridDependentsLaunch();  // the GEMV may start streaming weights now
   GridDependencyWait();    // x is written and the workspace's last reader is done
   if (y_zero) {
@@ -110,8 +111,8 @@ __global__ void __launch_bounds__(256) QuantizeMmaKernel(const float* __restrict
   const int lane = threadIdx.x & 31;
   const int gw = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
   const int nsb = K >> 8;
-  if (gw >= nsb * kMmaMaxTokens) return;  // whole warps leave together
-  const int ks = gw / kMmaMaxTokens, tok = gw % kMmaMaxTokens;
+  if (gw >= nsb * toks) return;  // whole warps leave together
+  const int ks = gw / toks, tok = gw % toks;
   float v[8];
   if (tok < ntok) {
     const float4* p = reinterpret_cast<const float4*>(x + tok * ldx + 256LL * ks + 8 * lane);

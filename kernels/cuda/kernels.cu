@@ -300,7 +300,7 @@ cudaError_t RunI8(int type, const u8* wb, long long row_bytes, int k, int n, con
 cudaError_t GemvI8(int type, const void* w, long long row_bytes, int k, int n, const float* x, long long ldx,
                    int ntok, float* y, long long ldy, void* workspace, cudaStream_t s, int rpw) {
   if (!x || !I8ArgsOk(type, w, row_bytes, k, n, ntok, y, workspace, rpw)) return cudaErrorInvalidValue;
-  // From 3 tokens on the int8 tensor-core GEMV is faster (H200: equal at 2
+  // From 3 tokens on the int8 tensor-core GEMV is faster (H200: mixed at 2
   // tokens, 1.3-4x faster at 4-16), where its layout rules allow it.
   if (ntok >= 3 && rpw == 0 && GemvMmaSupports(type) && k % 256 == 0 && (row_bytes & 15) == 0 &&
       (reinterpret_cast<size_t>(w) & 15) == 0 && (reinterpret_cast<size_t>(x) & 15) == 0 && (ldx & 3) == 0) {
@@ -386,8 +386,10 @@ cudaError_t GemvMma(int type, const void* w, long long row_bytes, int k, int n, 
   const int per = (nsteps + asked - 1) / asked;  // steps per split
   const int split = (nsteps + per - 1) / per;    // blocks along K (y is zeroed when > 1)
   u8* xw = static_cast<u8*>(workspace);
-  const int qblocks = (k / 256) * kMmaMaxTokens / 8;  // one warp per (step, token), 8 warps per block
-  cudaError_t e = LaunchOverlapped(QuantizeMmaKernel, dim3(qblocks), dim3(256), s, 0, x, ldx, ntok, k, xw,
+  // One warp per (step, token) for the tokens the GEMV stages: 8 or 16.
+  const int toks = ntok <= 8 ? 8 : kMmaMaxTokens;
+  const int qblocks = (k / 256) * toks / 8;  // 8 warps per block
+  cudaError_t e = LaunchOverlapped(QuantizeMmaKernel, dim3(qblocks), dim3(256), s, 0, x, ldx, ntok, toks, k, xw,
                                    split > 1 ? y : nullptr, n, ldy);
   if (e != cudaSuccess) return e;
   const u8* wb = static_cast<const u8*>(w);
