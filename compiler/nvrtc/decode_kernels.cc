@@ -12,14 +12,16 @@ constexpr int kF32 = 0, kF16 = 1, kQ8_0 = 8, kQ4_K = 12, kQ6_K = 14, kBF16 = 30;
 
 std::vector<std::string> DecodeKernelNames(const std::set<int>& gpu_types) {
   // What every GPU layer runs whatever its weights: norms, RoPE, the
-  // quantisers, MLA decode in the block shapes MlaDecode picks (configs 1-4)
-  // and its merge, the router, the FFN's element-wise ops, lm_head's argmax.
+  // quantisers, MLA decode in the block shapes MlaDecode picks (configs 1-4
+  // and the warp-specialised kernel, config 6) and its merge (both widths),
+  // the router, the FFN's element-wise ops, lm_head's argmax.
   std::vector<std::string> names = {
       "&kt_cuda::RmsNormKernel",           "&kt_cuda::RopeYarnKernel",
       "&kt_cuda::QuantizeX2Kernel",        "&kt_cuda::QuantizeMmaKernel",
       "&kt_cuda::MlaDecodeKernel<16, 64, 2, 1>", "&kt_cuda::MlaDecodeKernel<16, 32, 5, 1>",
       "&kt_cuda::MlaDecodeKernel<64, 32, 3, 1>", "&kt_cuda::MlaDecodeKernel<16, 32, 2, 2>",
-      "&kt_cuda::MlaCombineKernel",        "&kt_cuda::RouterKernel",
+      "&kt_cuda::MlaDecodeWsKernel",       "&kt_cuda::MlaCombineKernel<2>",
+      "&kt_cuda::MlaCombineKernel<4>", "&kt_cuda::RouterKernel",
       "&kt_cuda::SiluMulKernel",           "&kt_cuda::AddKernel",
       "&kt_cuda::ArgmaxKernel",            "&kt_cuda::F32ToBf16Kernel",
   };
@@ -64,6 +66,7 @@ StatusOr<CompileResult> CompileDecodeKernels(const std::set<int>& gpu_types, con
       "#include \"kernels/cuda/gemv_i8.cuh\"\n"
       "#include \"kernels/cuda/gemv_mma.cuh\"\n"
       "#include \"kernels/cuda/mla_decode.cuh\"\n"
+      "#include \"kernels/cuda/mla_decode_ws.cuh\"\n"
       "#include \"kernels/cuda/gemm_prefill.cuh\"\n";
   request.headers = EmbeddedKernelHeaders();
   request.arch = arch;

@@ -34,6 +34,35 @@ KT_CUDA_FORCEINLINE void MbarInit(unsigned long long* bar) {
 #endif
 }
 
+// Count n: a phase completes after n MbarArrive calls (consumer-release
+// barriers of a producer/consumer ring).
+KT_CUDA_FORCEINLINE void MbarInitCount(unsigned long long* bar, u32 n) {
+#if KT_CUDA_HAS_BULK
+  asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(SmemAddr(bar)), "r"(n) : "memory");
+  asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory");
+#endif
+}
+
+KT_CUDA_FORCEINLINE void MbarArrive(unsigned long long* bar) {
+#if KT_CUDA_HAS_BULK
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(SmemAddr(bar)) : "memory");
+#endif
+}
+
+// Orders this thread's generic-proxy shared-memory writes before later
+// bulk copies (async proxy) into the same bytes.
+KT_CUDA_FORCEINLINE void FenceProxyAsyncShared() {
+#if KT_CUDA_HAS_BULK
+  asm volatile("fence.proxy.async.shared::cta;\n" ::: "memory");
+#endif
+}
+
+// Barrier `id` (1..15; 0 is __syncthreads) over the first arrivals of
+// `threads` threads (a multiple of 32): syncs a warp group, not the block.
+KT_CUDA_FORCEINLINE void NamedBarrierSync(int id, int threads) {
+  asm volatile("bar.sync %0, %1;\n" ::"r"(id), "r"(threads) : "memory");
+}
+
 KT_CUDA_FORCEINLINE void MbarExpectTx(unsigned long long* bar, u32 bytes) {
 #if KT_CUDA_HAS_BULK
   asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(SmemAddr(bar)), "r"(bytes)

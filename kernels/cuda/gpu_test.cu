@@ -44,6 +44,13 @@ bool IsHopper() {
   return major == 9;
 }
 
+bool HasBulk() {  // sm_90+: bulk copies, mbarrier transaction counts
+  int dev = 0, major = 0;
+  CK(cudaGetDevice(&dev));
+  CK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
+  return major >= 9;
+}
+
 cublasHandle_t g_blas = nullptr;  // created in main for the tests that use cuBLAS
 
 void TestGemv(bool quick) {
@@ -586,9 +593,10 @@ void TestMla(bool quick) {
     Dev<uint16_t> dc(cache.size());
     Dev<uint8_t> ws(kt_cuda::MlaDecodeWorkspaceBytes(c.ntok, c.heads, c.kv));
     dq.Up(q); dc.Up(cache);
-    for (int config = 0; config <= 5; ++config) {  // automatic, then every block shape
+    for (int config = 0; config < kt_cuda::kMlaDecodeConfigs; ++config) {  // automatic, then every block shape
       if (const char* only = std::getenv("KT_TEST_MLA_CONFIGS"); only && !InList(only, Fmt("%d", config).c_str())) continue;
       if (config == 5 && !IsHopper()) continue;  // the wgmma kernel is sm_90a only
+      if (config == 6 && !HasBulk()) continue;   // bulk copies: sm_90+
       dout.Poison();
       CK(kt_cuda::MlaDecode(dq.p, dc.p, c.ntok, c.heads, c.kv, scale, dout.p, ws.p, 0, config));
       CK(cudaDeviceSynchronize());
@@ -607,7 +615,7 @@ void TestMla(bool quick) {
   // The kernel just before MLA appends this step's cache rows (as a decode
   // step does); the rows start as NaN, so reading them before that kernel
   // finished would show. (F32ToBf16 is a kernel: it stands in for the append.)
-  for (const Case& c : {Case{16, 40, 1}, Case{128, 9000, 2}, Case{16, 130, 3}}) {
+  for (const Case& c : {Case{16, 40, 1}, Case{128, 9000, 2}, Case{16, 130, 3}, Case{16, 17000, 2}}) {
     const float scale = 1.0f / std::sqrt(192.0f);
     auto q = RandomVec(static_cast<size_t>(c.ntok) * c.heads * 576, rng);
     auto rows = RandomVec(static_cast<size_t>(c.ntok) * 576, rng);
@@ -983,8 +991,12 @@ void BenchMla() {
       const double flops = 2.0 * heads * kv * (576.0 + 512.0);
       // config 0 = what MlaDecode picks; with KT_BENCH_MLA=all also every block shape
       const char* all = std::getenv("KT_BENCH_MLA");
-      for (int config = 0; config <= (all && std::strcmp(all, "all") == 0 ? 5 : 0); ++config) {
+      const char* cfgs = std::getenv("KT_BENCH_MLA_CONFIGS");  // e.g. 0,6
+      for (int config = 0; config < kt_cuda::kMlaDecodeConfigs; ++config) {
+        if (cfgs ? !InList(cfgs, Fmt("%d", config).c_str()) : (config > 0 && !(all && std::strcmp(all, "all") == 0)))
+          continue;
         if (config == 5 && !IsHopper()) continue;
+        if (config == 6 && !HasBulk()) continue;
         const double us = TimeGraph([&](cudaStream_t st, int i) {
           CK(kt_cuda::MlaDecode(q.p, cs[i % ncopy]->p, ntok, heads, kv, scale, out.p, ws.p, st, config));
         }, 20);
@@ -1096,6 +1108,7 @@ int main(int argc, char** argv) {
                   "  KT_BENCH_GEMV=new  only cuBLAS and the tensor-core / int8 GEMVs (=mma: cuBLAS and GemvMma)\n"
                   "  KT_BENCH_SHAPE=7168x18432 | mla16x32768  one GEMV or MLA shape\n"
                   "  KT_BENCH_MLA=all  every MLA block shape and the stream probe\n"
+                  "  KT_BENCH_MLA_CONFIGS=0,6  only these MLA block shapes (MlaDecode's config)\n"
                   "  KT_SOURCE_ROOT=DIR  where the nvrtc group reads kernels/cuda headers (default .)\n"
                   "  KT_ARTIFACT_CUBIN=FILE  the nvrtc group also runs this cubin from an artifact\n"
                   "                          (scripts/kta-kernel.py model.kta decode.sm_90a.cubin -o FILE)\n"

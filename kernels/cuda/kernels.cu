@@ -12,6 +12,7 @@
 #include "kernels/cuda/launch.h"
 #include "kernels/cuda/mla_decode.cuh"
 #include "kernels/cuda/mla_decode_wgmma.cuh"
+#include "kernels/cuda/mla_decode_ws.cuh"
 #include "kernels/cuda/mla_prefill.cuh"
 #include "kernels/cuda/ops.cuh"
 
@@ -507,20 +508,25 @@ namespace {
 // the H200 (bench/gpu/2026-11-22-h200-session3.md, KT_BENCH_MLA=all): V3's 128 heads
 // take 64 per block at long contexts (each tile read from L2 twice instead
 // of 8 times: 32k 111 -> 56 us); at 4k, 16 per block with two blocks per SM
-// (17.9 vs 19.2 us). 16 heads: 64-row tiles at long contexts (32k: 19.6 vs
-// 21.3 us), 32-row tiles in 5 stages at short ones (more blocks: 4k 7.7 vs
-// 8.1 us).
+// (17.9 vs 19.2 us). 16 heads: at long contexts the warp-specialised
+// kernel (config 6, sm_90+; 32k: 17.0-17.7 vs 19.3-19.4 us with 64-row
+// tiles, bench/gpu/2026-11-22-h200-session5.md), 64-row tiles before sm_90;
+// 32-row tiles in 5 stages at short ones (more blocks: 4k 7.7 vs 8.1 us; the
+// warp-specialised kernel is no faster there).
 struct MlaConfig {
-  int hb, bn, st, minb, wg;  // wg: MlaDecodeWgmmaKernel (64 heads, 64-row tiles)
+  int hb, bn, st, minb, wg;  // wg: 1 MlaDecodeWgmmaKernel (64 heads, 64-row tiles), 2 MlaDecodeWsKernel
 };
 constexpr MlaConfig kMlaConfigs[] = {{0, 0, 0, 0, 0},   {16, 64, 2, 1, 0}, {16, 32, 5, 1, 0},
-                                     {64, 32, 3, 1, 0}, {16, 32, 2, 2, 0}, {64, 64, 2, 1, 1}};
+                                     {64, 32, 3, 1, 0}, {16, 32, 2, 2, 0}, {64, 64, 2, 1, 1},
+                                     {16, kMwsRows, kMwsStages, 1, 2}};
 constexpr int kMlaConfigCount = sizeof(kMlaConfigs) / sizeof(kMlaConfigs[0]);
+static_assert(kMlaConfigCount == kMlaDecodeConfigs, "kt_cuda.h lists the MLA block shapes");
 
 MlaConfig MlaPick(int heads, int kv_len, int config) {
   if (config > 0 && config < kMlaConfigCount) return kMlaConfigs[config];
   if (heads >= 64) return kv_len >= 8192 ? kMlaConfigs[3] : kMlaConfigs[4];
-  return kv_len >= 16384 ? kMlaConfigs[1] : kMlaConfigs[2];
+  if (kv_len >= 16384) return CcMajor() >= 9 ? kMlaConfigs[6] : kMlaConfigs[1];
+  return kMlaConfigs[2];
 }
 
 int MlaSplits(int ntok, int heads, int kv_len, const MlaConfig& c) {
@@ -531,7 +537,8 @@ int MlaSplits(int ntok, int heads, int kv_len, const MlaConfig& c) {
   int want = c.minb * SmCount() / blocks;
   if (want < 1) want = 1;
   if (want > tiles) want = tiles;
-  const int per = (tiles + want - 1) / want;
+  int per = (tiles + want - 1) / want;
+  if (c.wg == 2 && per < 2) per = 2;  // the warp-specialised kernel's two groups each take a tile
   return (tiles + per - 1) / per;
 }
 
@@ -546,6 +553,18 @@ cudaError_t LaunchMlaWgmma(const float* q, const unsigned short* cache, int ntok
   return LaunchOverlapped(MlaDecodeWgmmaKernel, dim3(nsplit, (heads + kWgRows - 1) / kWgRows, ntok), dim3(256),
                           stream, smem, q, cache, ntok, heads, kv_len, per, scale * 1.4426950408889634f, part_o,
                           part_ml);
+}
+
+cudaError_t LaunchMlaWs(const float* q, const unsigned short* cache, int ntok, int heads, int kv_len, float scale,
+                        float* part_o, float* part_ml, int nsplit, cudaStream_t stream) {
+  const int tiles = (kv_len + kMwsRows - 1) / kMwsRows;
+  const int per = (tiles + nsplit - 1) / nsplit;
+  const size_t smem = sizeof(MlaWsSmem);
+  cudaError_t e = cudaFuncSetAttribute(MlaDecodeWsKernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                       static_cast<int>(smem));
+  if (e != cudaSuccess) return e;
+  return LaunchOverlapped(MlaDecodeWsKernel, dim3(nsplit, (heads + 15) / 16, ntok), dim3(kMwsThreads), stream, smem,
+                          q, cache, ntok, heads, kv_len, per, scale * 1.4426950408889634f, part_o, part_ml);
 }
 
 template <int HB, int BN, int ST, int MINB = 1>
@@ -577,12 +596,15 @@ cudaError_t MlaDecode(const float* q, const unsigned short* cache, int ntok, int
       config >= kMlaConfigCount || (reinterpret_cast<size_t>(cache) & 15))
     return cudaErrorInvalidValue;
   const MlaConfig c = MlaPick(heads, kv_len, config);
-  if (c.wg && CcMajor() != 9) return cudaErrorNotSupported;  // wgmma: Hopper (sm_90a) only
+  if (c.wg == 1 && CcMajor() != 9) return cudaErrorNotSupported;  // wgmma: Hopper (sm_90a) only
+  if (c.wg == 2 && CcMajor() < 9) return cudaErrorNotSupported;   // bulk copies and mbarriers: sm_90+
   const int nsplit = MlaSplits(ntok, heads, kv_len, c);
   float* part_o = static_cast<float*>(workspace);
   float* part_ml = part_o + static_cast<size_t>(ntok) * heads * nsplit * kMlaDv;
   cudaError_t e;
-  if (c.wg)
+  if (c.wg == 2)
+    e = LaunchMlaWs(q, cache, ntok, heads, kv_len, scale, part_o, part_ml, nsplit, stream);
+  else if (c.wg == 1)
     e = LaunchMlaWgmma(q, cache, ntok, heads, kv_len, scale, part_o, part_ml, nsplit, stream);
   else if (c.hb == 64)
     e = LaunchMla<64, 32, 3>(q, cache, ntok, heads, kv_len, scale, part_o, part_ml, nsplit, stream);
@@ -593,7 +615,12 @@ cudaError_t MlaDecode(const float* q, const unsigned short* cache, int ntok, int
   else
     e = LaunchMla<16, 32, 5>(q, cache, ntok, heads, kv_len, scale, part_o, part_ml, nsplit, stream);
   if (e != cudaSuccess) return e;
-  return LaunchOverlapped(MlaCombineKernel, dim3(heads, ntok, kMlaDv / 128), dim3(kMlaCombineThreads), stream, 0,
+  // Few heads: 64 columns per block, so more blocks are in flight (16 heads:
+  // 0.2-0.4 us faster on the H200); 128 heads keep 128 (about 1 us slower with 64).
+  if (heads <= 32)
+    return LaunchOverlapped(MlaCombineKernel<2>, dim3(heads, ntok, kMlaDv / 64), dim3(kMlaCombineThreads), stream, 0,
+                            static_cast<const float*>(part_o), static_cast<const float*>(part_ml), heads, nsplit, out);
+  return LaunchOverlapped(MlaCombineKernel<4>, dim3(heads, ntok, kMlaDv / 128), dim3(kMlaCombineThreads), stream, 0,
                           static_cast<const float*>(part_o), static_cast<const float*>(part_ml), heads, nsplit, out);
 }
 

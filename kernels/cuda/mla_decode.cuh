@@ -304,40 +304,53 @@ __global__ void __launch_bounds__(kMlaThreads, MINB)
   }
 }
 
-// Merges the splits into out[tok][head][512]. Grid (heads, ntok, 4): a block
-// owns 128 latent columns, lane L of every warp columns 4L..4L+3, and warp w
-// takes splits w, w + 8, ... Each warp issues the loads of up to 16 splits
-// (their max/sum pairs and columns) before it uses any, so the merge costs
-// one round trip to memory per 128 splits, then folds its splits into a
-// (max, sum, columns) state of its own; the 8 states meet in shared memory.
-// (Reading the maxima first and the columns after, with block reductions in
-// between, took ~6.5 us at 128 splits on the H200: four round trips.)
+// Merges the splits into out[tok][head][512]. Grid (heads, ntok, 512 /
+// (32 VEC)): a block owns 32 VEC latent columns, lane L of every warp columns
+// VEC L .. VEC L + VEC - 1, and warp w takes splits w, w + 8, ... Each warp
+// issues the loads of up to 16 splits (their max/sum pairs and columns)
+// before it uses any, so the merge costs one round trip to memory per 128
+// splits, then folds its splits into a (max, sum, columns) state of its own;
+// the 8 states meet in shared memory. (Reading the maxima first and the
+// columns after, with block reductions in between, took ~6.5 us at 128
+// splits on the H200: four round trips.)
 constexpr int kMlaCombineThreads = 256;
 constexpr int kMlaCombineUnroll = 16;
+template <int VEC>
+struct MlaVec;
+template <>
+struct MlaVec<4> { typedef float4 T; };
+template <>
+struct MlaVec<2> { typedef float2 T; };
+
+template <int VEC>
 __global__ void __launch_bounds__(kMlaCombineThreads)
     MlaCombineKernel(const float* __restrict__ part_o, const float* __restrict__ part_ml, int heads, int nsplit,
                      float* __restrict__ out) {
+  typedef typename MlaVec<VEC>::T V;
   constexpr int W = kMlaCombineThreads / 32;
-  __shared__ float4 red_o[W][32];
+  __shared__ float red_o[W][32 * VEC];
   __shared__ float red_ml[W][2];
   GridDependentsLaunch();  // the next kernel may start its own prologue (it waits for us before reading)
   GridDependencyWait();    // launched as a dependent of the decode kernel
-  const int h = blockIdx.x, tok = blockIdx.y, c0 = blockIdx.z * 128;
+  const int h = blockIdx.x, tok = blockIdx.y, c0 = blockIdx.z * 32 * VEC;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const long long base = (static_cast<long long>(tok) * heads + h) * nsplit;
   float m = -KT_CUDA_INF, l = 0.0f;
-  float4 acc = make_float4(0.f, 0.f, 0.f, 0.f);
+  float acc[VEC];
+#pragma unroll
+  for (int i = 0; i < VEC; ++i) acc[i] = 0.0f;
   for (int s0 = warp; s0 < nsplit; s0 += W * kMlaCombineUnroll) {
     float2 ml[kMlaCombineUnroll];
-    float4 v[kMlaCombineUnroll];
+    float v[kMlaCombineUnroll][VEC];
 #pragma unroll
     for (int u = 0; u < kMlaCombineUnroll; ++u) {
       const int s = s0 + W * u;
       ml[u] = make_float2(-KT_CUDA_INF, 0.0f);
-      v[u] = make_float4(0.f, 0.f, 0.f, 0.f);
+#pragma unroll
+      for (int i = 0; i < VEC; ++i) v[u][i] = 0.0f;
       if (s < nsplit) {
         ml[u] = *reinterpret_cast<const float2*>(part_ml + (base + s) * 2);
-        v[u] = *reinterpret_cast<const float4*>(part_o + (base + s) * kMlaDv + c0 + 4 * lane);
+        *reinterpret_cast<V*>(v[u]) = *reinterpret_cast<const V*>(part_o + (base + s) * kMlaDv + c0 + VEC * lane);
       }
     }
     float mx = m;
@@ -345,20 +358,22 @@ __global__ void __launch_bounds__(kMlaCombineThreads)
     for (int u = 0; u < kMlaCombineUnroll; ++u) mx = fmaxf(mx, ml[u].x);
     const float keep = m == -KT_CUDA_INF ? 0.0f : exp2f(m - mx);
     l *= keep;
-    acc.x *= keep; acc.y *= keep; acc.z *= keep; acc.w *= keep;
+#pragma unroll
+    for (int i = 0; i < VEC; ++i) acc[i] *= keep;
 #pragma unroll
     for (int u = 0; u < kMlaCombineUnroll; ++u) {
       const float e = ml[u].x == -KT_CUDA_INF ? 0.0f : exp2f(ml[u].x - mx);
       l += e * ml[u].y;
-      acc.x += e * v[u].x; acc.y += e * v[u].y; acc.z += e * v[u].z; acc.w += e * v[u].w;
+#pragma unroll
+      for (int i = 0; i < VEC; ++i) acc[i] += e * v[u][i];
     }
     m = mx;
   }
-  red_o[warp][lane] = acc;
+#pragma unroll
+  for (int i = 0; i < VEC; ++i) red_o[warp][VEC * lane + i] = acc[i];
   if (lane == 0) red_ml[warp][0] = m, red_ml[warp][1] = l;
   __syncthreads();
-  if (threadIdx.x < 128) {
-    const int qd = threadIdx.x >> 2, comp = threadIdx.x & 3;
+  if (threadIdx.x < 32 * VEC) {
     float mm = -KT_CUDA_INF;
 #pragma unroll
     for (int w = 0; w < W; ++w) mm = fmaxf(mm, red_ml[w][0]);
@@ -367,7 +382,7 @@ __global__ void __launch_bounds__(kMlaCombineThreads)
     for (int w = 0; w < W; ++w) {
       const float e = red_ml[w][0] == -KT_CUDA_INF ? 0.0f : exp2f(red_ml[w][0] - mm);
       lt += e * red_ml[w][1];
-      v += e * reinterpret_cast<const float*>(&red_o[w][qd])[comp];
+      v += e * red_o[w][threadIdx.x];
     }
     out[(static_cast<long long>(tok) * heads + h) * kMlaDv + c0 + threadIdx.x] = lt > 0.0f ? v / lt : 0.0f;
   }
