@@ -44,8 +44,10 @@ std::vector<std::string> DecodeKernelNames(const std::set<int>& gpu_types) {
     names.push_back("&kt_cuda::GemvSmallKQ80SharedKernel");
     mma(kQ8_0);
   }
-  if (gpu_types.count(kQ6_K))
+  if (gpu_types.count(kQ6_K)) {
     for (int chunk : {16, 8, 4}) names.push_back("&kt_cuda::GemvI8Q6KKernel<1, 2, 3, " + std::to_string(chunk) + ", 1>");
+    mma(kQ6_K);
+  }
   for (int type : {kF32, kF16, kBF16}) {  // the router (f32) and unquantised matrices
     if (!gpu_types.count(type)) continue;
     names.push_back("&kt_cuda::GemvKernel<" + std::to_string(type) + ", 1, 4>");

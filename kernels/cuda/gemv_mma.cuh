@@ -1,5 +1,5 @@
-// Decode GEMV / skinny GEMM for Q4_K and Q8_0 weights on int8 tensor cores,
-// 1..16 tokens per launch, with f32-class accuracy.
+// Decode GEMV / skinny GEMM for Q4_K, Q8_0 and Q6_K weights on int8 tensor
+// cores, 1..16 tokens per launch, with f32-class accuracy.
 //
 // Why: with a few tokens per step (multi-token prediction, several requests)
 // the weights are still read once, but every weight byte now meets up to 16
@@ -25,6 +25,14 @@
 // Q8_0: each 32-value block has its own f16 scale, so its MMA result is
 // scaled in floats at once (the accumulator starts at the float 1.5·2^23,
 // read back with one FADD instead of an I2F).
+// Q6_K: a scale per 16 values, so the MMA is m16n8k16 (one scale block per
+// MMA); the 6-bit quants are rebuilt from their low nibble and high bit pair
+// and centred (q − 32, an int8) in a few integer ops per 4 weights, the
+// result is scaled by the block's int8 scale with IMAD as for Q4_K:
+// y += d·dx·(H + L/254). Its 210-byte super-blocks are only 2-byte aligned,
+// so each step stages the 16-byte-aligned window of 224 bytes around one
+// (the last chunk of a row clipped to the row's end) and reads it at the
+// super-block's offset in that window.
 //
 // Fragment order: m16n8k32 gives lane (g = lane / 4, t = lane % 4) the A
 // bytes k = 4t..4t+3 and 16+4t..16+4t+3 of rows g and g+8, and B bytes of
@@ -72,6 +80,10 @@ template <> struct MmaFormat<kQ8_0> {
   static constexpr int kStepBytes = 272;   // eight 34-byte blocks
   static constexpr int kRowStride = 272;   // word loads at 2-byte-misaligned spots conflict little
 };
+template <> struct MmaFormat<kQ6_K> {
+  static constexpr int kStepBytes = 224;   // the 16-byte-aligned window around one 210-byte super-block
+  static constexpr int kRowStride = 224;   // 56 words: 4 rows land 8 banks apart
+};
 
 // Bytes of one stage: x of NT·8 tokens (both levels) + sums + dx, then the
 // block's weight rows.
@@ -90,6 +102,16 @@ KT_CUDA_FORCEINLINE void MmaS8(int (&d)[4], const u32 (&a)[4], u32 b0, u32 b1, i
       "{%10,%10,%10,%10};\n"
       : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
       : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1), "r"(c));
+}
+
+// D = A·B (+C) on int8: 16x16 (rows) by 16x8 (tokens) -> 16x8 int32. Lane
+// (g, t) gives A bytes k = 4t..4t+3 of rows g and g+8, B bytes of the same k
+// for token g.
+KT_CUDA_FORCEINLINE void MmaS8K16(int (&d)[4], u32 a0, u32 a1, u32 b, int c) {
+  asm(
+      "mma.sync.aligned.m16n8k16.row.col.s32.s8.s8.s32 {%0,%1,%2,%3}, {%4,%5}, {%6}, {%7,%7,%7,%7};\n"
+      : "=r"(d[0]), "=r"(d[1]), "=r"(d[2]), "=r"(d[3])
+      : "r"(a0), "r"(a1), "r"(b), "r"(c));
 }
 
 // x (f32, ntok rows of ldx) -> the workspace records above, for the first
@@ -173,6 +195,22 @@ KT_CUDA_FORCEINLINE uint2 LdS64Unaligned2(const u8* p) {
   return make_uint2(__byte_perm(w0, w1, 0x5432), __byte_perm(w1, w2, 0x5432));
 }
 
+// 4 bytes at a 2-byte-aligned shared address, from aligned words.
+KT_CUDA_FORCEINLINE u32 LdS32Unaligned2(const u8* p) {
+  const size_t a = reinterpret_cast<size_t>(p);
+  const u32* w = reinterpret_cast<const u32*>(a & ~static_cast<size_t>(3));
+  return (a & 3) == 0 ? w[0] : __byte_perm(w[0], w[1], 0x5432);
+}
+
+// Four Q6_K quants from 4 low nibbles (in `lo`, already masked) and 4 high
+// bit pairs (in `hi2`, masked, at bits 0-1 of each byte), centred: q − 32 as
+// int8. q ^ 0x20 is q − 32 as a 6-bit two's complement; adding 6·(bit 5)
+// (0xC0) sign-extends it to 8 bits, with no carry between bytes.
+KT_CUDA_FORCEINLINE u32 Q6Centred(u32 lo, u32 hi2) {
+  const u32 t = (lo | (hi2 << 4)) ^ 0x20202020u;
+  return (t & 0x20202020u) * 6u + t;
+}
+
 template <int kType, int MT, int NT, int S>
 __global__ void __launch_bounds__(kMmaWarps * 32) GemvMmaKernel(const u8* __restrict__ w, long long row_bytes, int K,
                                                                 int N, const u8* __restrict__ xw, int ntok,
@@ -197,12 +235,14 @@ __global__ void __launch_bounds__(kMmaWarps * 32) GemvMmaKernel(const u8* __rest
   constexpr int kWIter = (kWChunks + 31) / 32;
   const u8* wsrc[kWIter];
   int wdst[kWIter];
+  int wch[kWIter];  // Q6_K: the chunk's index in its window (wsrc is then the row's start)
 #pragma unroll
   for (int j = 0; j < kWIter; ++j) {
     const int c = min(lane + 32 * j, kWChunks - 1);  // (lanes past the end do not copy)
     const int r = c / kStepChunks, ch = c - r * kStepChunks;
-    wsrc[j] = w + static_cast<long long>(min(wrow0 + r, N - 1)) * row_bytes + 16 * ch;
+    wsrc[j] = w + static_cast<long long>(min(wrow0 + r, N - 1)) * row_bytes + (kType == kQ6_K ? 0 : 16 * ch);
     wdst[j] = kXBytes + warp * kRows * F::kRowStride + r * F::kRowStride + 16 * ch;
+    wch[j] = ch;
   }
   constexpr int kTokChunks = 2 * 8 * NT * 16;  // both levels, 16 chunks per token
   constexpr int kXChunks = kTokChunks + (kMmaSumBytes + 16 * 4) / 16;
@@ -224,10 +264,26 @@ __global__ void __launch_bounds__(kMmaWarps * 32) GemvMmaKernel(const u8* __rest
   auto issue_w = [&](int i) {  // this warp's rows of step i
     if (i >= nsteps) return;
     u8* dst = smem + (i % S) * kStage;
-    const long long col = static_cast<long long>(ks0 + i) * F::kStepBytes;
+    if constexpr (kType == kQ6_K) {
+      // The window's chunks: from the 16-byte boundary at or before the
+      // super-block to the last chunk holding one of its bytes (that one
+      // clipped, so nothing past the matrix is read).
+      const long long sb = 210LL * (ks0 + i);
 #pragma unroll
-    for (int j = 0; j < kWIter; ++j)
-      if (kWChunks % 32 == 0 || j < kWIter - 1 || lane + 32 * j < kWChunks) CpAsync16(dst + wdst[j], wsrc[j] + col, 16);
+      for (int j = 0; j < kWIter; ++j) {
+        if (!(kWChunks % 32 == 0 || j < kWIter - 1 || lane + 32 * j < kWChunks)) continue;
+        const long long row_off = wsrc[j] - w;  // the row's first byte (the chunk index is added below)
+        const long long base = row_off + sb, start = base & ~15LL;
+        const long long from = start + 16 * wch[j];
+        const long long left = base + 210 - from;
+        if (left > 0) CpAsync16(dst + wdst[j], w + from, left < 16 ? static_cast<int>(left) : 16);
+      }
+    } else {
+      const long long col = static_cast<long long>(ks0 + i) * F::kStepBytes;
+#pragma unroll
+      for (int j = 0; j < kWIter; ++j)
+        if (kWChunks % 32 == 0 || j < kWIter - 1 || lane + 32 * j < kWChunks) CpAsync16(dst + wdst[j], wsrc[j] + col, 16);
+    }
   };
   auto issue_x = [&](int i) {  // the step's x, by the whole block
     if (i >= nsteps) return;
@@ -333,6 +389,66 @@ __global__ void __launch_bounds__(kMmaWarps * 32) GemvMmaKernel(const u8* __rest
             const float hl = fmaf(static_cast<float>(L[n][v]), 1.0f / 254.0f, static_cast<float>(H[n][v]));
             acc[m][n][v] = fmaf(dd[v], hl, fmaf(-dmv[v], ms[v], acc[m][n][v]));
           }
+        }
+      }
+    } else if constexpr (kType == kQ6_K) {
+      // A super-block: ql[128] (low nibbles), qh[64] (high bit pairs),
+      // scales[16] (int8, one per 16 values), d (f16). Value 128n + 32j + l
+      // (l < 32) has its low nibble in ql[64n + l] (j = 0), ql[64n + 32 + l]
+      // (j = 1), or the high nibbles of those (j = 2, 3), and its high pair at
+      // bits 2j of qh[32n + l]; its scale is scales[8n + 2j + l / 16].
+      const long long sb = 210LL * (ks0 + i);
+#pragma unroll
+      for (int m = 0; m < MT; ++m) {
+        const long long row0 = min(wrow0 + 16 * m + g, N - 1), row1 = min(wrow0 + 16 * m + g + 8, N - 1);
+        const u8* r0 = ws_rows + (16 * m + g) * F::kRowStride + ((row0 * row_bytes + sb) & 15);
+        const u8* r1 = ws_rows + (16 * m + g + 8) * F::kRowStride + ((row1 * row_bytes + sb) & 15);
+        const uint2 sc0a = LdS64Unaligned2(r0 + 192), sc0b = LdS64Unaligned2(r0 + 200);
+        const uint2 sc1a = LdS64Unaligned2(r1 + 192), sc1b = LdS64Unaligned2(r1 + 200);
+        const u32 sc0[4] = {sc0a.x, sc0a.y, sc0b.x, sc0b.y}, sc1[4] = {sc1a.x, sc1a.y, sc1b.x, sc1b.y};
+        int H[NT][4], L[NT][4];
+#pragma unroll
+        for (int n = 0; n < NT; ++n)
+#pragma unroll
+          for (int v = 0; v < 4; ++v) H[n][v] = L[n][v] = 0;
+#pragma unroll
+        for (int h = 0; h < 2; ++h)
+#pragma unroll
+          for (int b = 0; b < 2; ++b) {
+            const int l = 16 * b + 4 * t;  // this lane's 4 values of each 16-value block
+            const u32 qa0 = LdS32Unaligned2(r0 + 64 * h + l), qb0 = LdS32Unaligned2(r0 + 64 * h + 32 + l);
+            const u32 qa1 = LdS32Unaligned2(r1 + 64 * h + l), qb1 = LdS32Unaligned2(r1 + 64 * h + 32 + l);
+            const u32 qh0 = LdS32Unaligned2(r0 + 128 + 32 * h + l), qh1 = LdS32Unaligned2(r1 + 128 + 32 * h + l);
+#pragma unroll
+            for (int j = 0; j < 4; ++j) {
+              const u32 mk = 0x0F0F0F0Fu, m2 = 0x03030303u;
+              const u32 a0 = Q6Centred((((j & 1) ? qb0 : qa0) >> (4 * (j >> 1))) & mk, (qh0 >> (2 * j)) & m2);
+              const u32 a1 = Q6Centred((((j & 1) ? qb1 : qa1) >> (4 * (j >> 1))) & mk, (qh1 >> (2 * j)) & m2);
+              const int si = 8 * h + 2 * j + b;
+              const int s0 = static_cast<int>(static_cast<signed char>((sc0[si >> 2] >> (8 * (si & 3))) & 0xFF));
+              const int s1 = static_cast<int>(static_cast<signed char>((sc1[si >> 2] >> (8 * (si & 3))) & 0xFF));
+#pragma unroll
+              for (int n = 0; n < NT; ++n) {
+                const int off = (8 * n + g) * kMmaTokStride + 128 * h + 32 * j + l;
+                const u32 bh = *reinterpret_cast<const u32*>(xh + off), bl = *reinterpret_cast<const u32*>(xl + off);
+                int dh[4], dl[4];
+                MmaS8K16(dh, a0, a1, bh, 0);
+                MmaS8K16(dl, a0, a1, bl, 0);
+                H[n][0] += s0 * dh[0]; H[n][1] += s0 * dh[1]; H[n][2] += s1 * dh[2]; H[n][3] += s1 * dh[3];
+                L[n][0] += s0 * dl[0]; L[n][1] += s0 * dl[1]; L[n][2] += s1 * dl[2]; L[n][3] += s1 * dl[3];
+              }
+            }
+          }
+        const float d0 = HalfToFloat(*reinterpret_cast<const u16*>(r0 + 208));
+        const float d1 = HalfToFloat(*reinterpret_cast<const u16*>(r1 + 208));
+#pragma unroll
+        for (int n = 0; n < NT; ++n) {
+          const float2 dx = *reinterpret_cast<const float2*>(dxs + 8 * n + 2 * t);
+          const float dd[4] = {d0 * dx.x, d0 * dx.y, d1 * dx.x, d1 * dx.y};
+#pragma unroll
+          for (int v = 0; v < 4; ++v)
+            acc[m][n][v] = fmaf(dd[v], fmaf(static_cast<float>(L[n][v]), 1.0f / 254.0f, static_cast<float>(H[n][v])),
+                                acc[m][n][v]);
         }
       }
     } else {  // Q8_0: eight 34-byte blocks (f16 d, 32 int8) per step and row

@@ -258,6 +258,13 @@ bool I8ArgsOk(int type, const void* w, long long row_bytes, int k, int n, int nt
   return true;
 }
 
+// GemvMma stages 16-byte chunks: Q4_K / Q8_0 rows must be 16-byte multiples;
+// Q6_K (super-blocks only 2-byte aligned) reads aligned windows around them.
+bool MmaRowsOk(int type, const void* w, long long row_bytes) {
+  if (reinterpret_cast<size_t>(w) & 15) return false;
+  return type == kQ6_K ? (row_bytes & 1) == 0 : (row_bytes & 15) == 0;
+}
+
 cudaError_t QuantizeI8(int type, const float* x, long long ldx, int nt, int k, const I8Act& xa, cudaStream_t s) {
   const long long warps = static_cast<long long>(nt) * (k / 32);
   const int layout = type == kQ4_K ? kI8LayoutQ4K : type == kQ6_K ? kI8LayoutQ6K : kI8LayoutQ80;
@@ -303,8 +310,8 @@ cudaError_t GemvI8(int type, const void* w, long long row_bytes, int k, int n, c
   if (!x || !I8ArgsOk(type, w, row_bytes, k, n, ntok, y, workspace, rpw)) return cudaErrorInvalidValue;
   // From 3 tokens on the int8 tensor-core GEMV is faster (H200: mixed at 2
   // tokens, 1.3-4x faster at 4-16), where its layout rules allow it.
-  if (ntok >= 3 && rpw == 0 && GemvMmaSupports(type) && k % 256 == 0 && (row_bytes & 15) == 0 &&
-      (reinterpret_cast<size_t>(w) & 15) == 0 && (reinterpret_cast<size_t>(x) & 15) == 0 && (ldx & 3) == 0) {
+  if (ntok >= 3 && rpw == 0 && GemvMmaSupports(type) && k % 256 == 0 && MmaRowsOk(type, w, row_bytes) &&
+      (reinterpret_cast<size_t>(x) & 15) == 0 && (ldx & 3) == 0) {
     for (int t0 = 0; t0 < ntok; t0 += kMmaMaxTokens) {
       const cudaError_t e = GemvMma(type, w, row_bytes, k, n, x + t0 * ldx, ldx, std::min(kMmaMaxTokens, ntok - t0),
                                     y + t0 * ldy, ldy, workspace, s);
@@ -323,7 +330,7 @@ cudaError_t GemvI8(int type, const void* w, long long row_bytes, int k, int n, c
   return cudaSuccess;
 }
 
-bool GemvMmaSupports(int type) { return type == kQ4_K || type == kQ8_0; }
+bool GemvMmaSupports(int type) { return type == kQ4_K || type == kQ8_0 || type == kQ6_K; }
 
 size_t GemvMmaWorkspaceBytes(int k) {
   return k > 0 && k % 256 == 0 ? static_cast<size_t>(k / 256) * kMmaXRecord : 0;
@@ -377,8 +384,8 @@ cudaError_t GemvMma(int type, const void* w, long long row_bytes, int k, int n, 
                     int ntok, float* y, long long ldy, void* workspace, cudaStream_t s, int tiles_per_warp,
                     int ksplit) {
   if (!GemvMmaSupports(type) || !w || !x || !y || !workspace || k <= 0 || k % 256 || n <= 0 || ntok <= 0 ||
-      ntok > kMmaMaxTokens || row_bytes < RowBytes(type, k) || (row_bytes & 15) ||
-      (reinterpret_cast<size_t>(w) & 15) || (reinterpret_cast<size_t>(x) & 15) || (ldx & 3) ||
+      ntok > kMmaMaxTokens || row_bytes < RowBytes(type, k) || !MmaRowsOk(type, w, row_bytes) ||
+      (reinterpret_cast<size_t>(x) & 15) || (ldx & 3) ||
       (reinterpret_cast<size_t>(workspace) & 15) || tiles_per_warp < 0 || tiles_per_warp > 2 || ksplit < 0)
     return cudaErrorInvalidValue;
   const int mt = tiles_per_warp ? tiles_per_warp : 1;
@@ -397,6 +404,9 @@ cudaError_t GemvMma(int type, const void* w, long long row_bytes, int k, int n, 
   if (type == kQ4_K)
     return mt == 1 ? LaunchMmaTokens<kQ4_K, 1>(wb, row_bytes, k, n, xw, ntok, y, ldy, per, s)
                    : LaunchMmaTokens<kQ4_K, 2>(wb, row_bytes, k, n, xw, ntok, y, ldy, per, s);
+  if (type == kQ6_K)
+    return mt == 1 ? LaunchMmaTokens<kQ6_K, 1>(wb, row_bytes, k, n, xw, ntok, y, ldy, per, s)
+                   : LaunchMmaTokens<kQ6_K, 2>(wb, row_bytes, k, n, xw, ntok, y, ldy, per, s);
   return mt == 1 ? LaunchMmaTokens<kQ8_0, 1>(wb, row_bytes, k, n, xw, ntok, y, ldy, per, s)
                  : LaunchMmaTokens<kQ8_0, 2>(wb, row_bytes, k, n, xw, ntok, y, ldy, per, s);
 }

@@ -32,9 +32,9 @@ cudaError_t GemvTc(int type, const void* w, long long row_bytes, int k, int n, c
 
 // Integer decode GEMV for Q4_K, Q6_K and Q8_0 (gemv_i8.cuh): same contract as Gemv
 // for one matrix; x is first quantised into two int8 levels (error < 2e-5 of
-// each 32-value block's largest |x|), then dp4a. From 3 tokens on, Q4_K and
-// Q8_0 go to GemvMma below when its layout rules hold (and rows_per_warp is
-// 0). `workspace` holds
+// each 32-value block's largest |x|), then dp4a. From 3 tokens on, Q4_K,
+// Q8_0 and Q6_K go to GemvMma below when its layout rules hold (and
+// rows_per_warp is 0). `workspace` holds
 // GemvI8WorkspaceBytes(k) bytes, 16-byte aligned. On sm_90+ the GEMV is
 // launched with programmatic dependent launch, so it streams its weights
 // while the quantiser runs: `w` must not be written by the preceding kernel
@@ -54,11 +54,12 @@ cudaError_t GemvI8Quantize(int type, const float* x, long long ldx, int ntok, in
 cudaError_t GemvI8Prepared(int type, const void* w, long long row_bytes, int k, int n, int ntok, float* y,
                            long long ldy, const void* workspace, cudaStream_t stream, int rows_per_warp = 0);
 
-// Decode GEMV / skinny GEMM for Q4_K and Q8_0 on int8 tensor cores
+// Decode GEMV / skinny GEMM for Q4_K, Q8_0 and Q6_K on int8 tensor cores
 // (gemv_mma.cuh), 1..16 tokens in one launch: the path for several tokens
 // per step. Same contract as Gemv for one matrix; x is quantised per 256
 // values into two int8 levels (error < 2e-5 of their largest |x|). K % 256 ==
-// 0; w, x and rows 16-byte aligned, ldx % 4 == 0. `workspace` holds
+// 0; w and x 16-byte aligned, ldx % 4 == 0; rows a multiple of 16 bytes
+// (Q4_K, Q8_0) or of 2 (Q6_K). `workspace` holds
 // GemvMmaWorkspaceBytes(k) bytes, 16-byte aligned. Launched as a
 // programmatic dependent (sm_90): `w` must not be written by the preceding
 // kernel in the stream. `tiles_per_warp` (16-row tiles per warp, 1 or 2; 0 =
