@@ -31,8 +31,8 @@
 // result is scaled by the block's int8 scale with IMAD as for Q4_K:
 // y += d·dx·(H + L/254). Its 210-byte super-blocks are only 2-byte aligned,
 // so each step stages the 16-byte-aligned window of 224 bytes around one
-// (the last chunk of a row clipped to the row's end) and reads it at the
-// super-block's offset in that window.
+// (the chunk holding its last byte clipped there, so nothing past the matrix
+// is read) and reads it at the super-block's offset in that window.
 //
 // Fragment order: m16n8k32 gives lane (g = lane / 4, t = lane % 4) the A
 // bytes k = 4t..4t+3 and 16+4t..16+4t+3 of rows g and g+8, and B bytes of
@@ -393,10 +393,10 @@ __global__ void __launch_bounds__(kMmaWarps * 32) GemvMmaKernel(const u8* __rest
       }
     } else if constexpr (kType == kQ6_K) {
       // A super-block: ql[128] (low nibbles), qh[64] (high bit pairs),
-      // scales[16] (int8, one per 16 values), d (f16). Value 128n + 32j + l
-      // (l < 32) has its low nibble in ql[64n + l] (j = 0), ql[64n + 32 + l]
+      // scales[16] (int8, one per 16 values), d (f16). Value 128h + 32j + l
+      // (l < 32) has its low nibble in ql[64h + l] (j = 0), ql[64h + 32 + l]
       // (j = 1), or the high nibbles of those (j = 2, 3), and its high pair at
-      // bits 2j of qh[32n + l]; its scale is scales[8n + 2j + l / 16].
+      // bits 2j of qh[32h + l]; its scale is scales[8h + 2j + l / 16].
       const long long sb = 210LL * (ks0 + i);
 #pragma unroll
       for (int m = 0; m < MT; ++m) {

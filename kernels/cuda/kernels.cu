@@ -519,7 +519,7 @@ namespace {
 // take 64 per block at long contexts (each tile read from L2 twice instead
 // of 8 times: 32k 111 -> 56 us); at 4k, 16 per block with two blocks per SM
 // (17.9 vs 19.2 us). 16 heads: at long contexts the warp-specialised
-// kernel (config 6, sm_90+; 32k: 17.0-17.7 vs 19.3-19.4 us with 64-row
+// kernel (config 6, sm_90+; 32k: 16.8-17.7 vs 19.2-19.7 us with 64-row
 // tiles, bench/gpu/2026-11-22-h200-session5.md), 64-row tiles before sm_90;
 // 32-row tiles in 5 stages at short ones (more blocks: 4k 7.7 vs 8.1 us; the
 // warp-specialised kernel is no faster there).
