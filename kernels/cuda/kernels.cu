@@ -552,43 +552,25 @@ int MlaSplits(int ntok, int heads, int kv_len, const MlaConfig& c) {
   return (tiles + per - 1) / per;
 }
 
-cudaError_t LaunchMlaWgmma(const float* q, const unsigned short* cache, int ntok, int heads, int kv_len, float scale,
-                           float* part_o, float* part_ml, int nsplit, cudaStream_t stream) {
-  const int tiles = (kv_len + kWgRows - 1) / kWgRows;
+// The MLA decode kernels share one signature: launch `kernel` over nsplit
+// splits of rows-row cache tiles and head groups of hb, with `smem` bytes.
+template <typename Kernel>
+cudaError_t LaunchMlaKernel(Kernel kernel, size_t smem, int rows, int hb, int threads, const float* q,
+                            const unsigned short* cache, int ntok, int heads, int kv_len, float scale, float* part_o,
+                            float* part_ml, int nsplit, cudaStream_t stream) {
+  const int tiles = (kv_len + rows - 1) / rows;
   const int per = (tiles + nsplit - 1) / nsplit;
-  const size_t smem = sizeof(MlaWgSmem);
-  cudaError_t e = cudaFuncSetAttribute(MlaDecodeWgmmaKernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                       static_cast<int>(smem));
+  cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
   if (e != cudaSuccess) return e;
-  return LaunchOverlapped(MlaDecodeWgmmaKernel, dim3(nsplit, (heads + kWgRows - 1) / kWgRows, ntok), dim3(256),
-                          stream, smem, q, cache, ntok, heads, kv_len, per, scale * 1.4426950408889634f, part_o,
-                          part_ml);
-}
-
-cudaError_t LaunchMlaWs(const float* q, const unsigned short* cache, int ntok, int heads, int kv_len, float scale,
-                        float* part_o, float* part_ml, int nsplit, cudaStream_t stream) {
-  const int tiles = (kv_len + kMwsRows - 1) / kMwsRows;
-  const int per = (tiles + nsplit - 1) / nsplit;
-  const size_t smem = sizeof(MlaWsSmem);
-  cudaError_t e = cudaFuncSetAttribute(MlaDecodeWsKernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                       static_cast<int>(smem));
-  if (e != cudaSuccess) return e;
-  return LaunchOverlapped(MlaDecodeWsKernel, dim3(nsplit, (heads + 15) / 16, ntok), dim3(kMwsThreads), stream, smem,
-                          q, cache, ntok, heads, kv_len, per, scale * 1.4426950408889634f, part_o, part_ml);
+  return LaunchOverlapped(kernel, dim3(nsplit, (heads + hb - 1) / hb, ntok), dim3(threads), stream, smem, q, cache,
+                          ntok, heads, kv_len, per, scale * 1.4426950408889634f, part_o, part_ml);
 }
 
 template <int HB, int BN, int ST, int MINB = 1>
 cudaError_t LaunchMla(const float* q, const unsigned short* cache, int ntok, int heads, int kv_len, float scale,
                       float* part_o, float* part_ml, int nsplit, cudaStream_t stream) {
-  const int tiles = (kv_len + BN - 1) / BN;
-  const int per = (tiles + nsplit - 1) / nsplit;
-  const size_t smem = sizeof(MlaSmem<HB, BN, ST>);
-  cudaError_t e = cudaFuncSetAttribute(MlaDecodeKernel<HB, BN, ST, MINB>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                       static_cast<int>(smem));
-  if (e != cudaSuccess) return e;
-  return LaunchOverlapped(MlaDecodeKernel<HB, BN, ST, MINB>, dim3(nsplit, (heads + HB - 1) / HB, ntok), dim3(kMlaThreads),
-                          stream, smem, q, cache, ntok, heads, kv_len, per, scale * 1.4426950408889634f, part_o,
-                          part_ml);
+  return LaunchMlaKernel(MlaDecodeKernel<HB, BN, ST, MINB>, sizeof(MlaSmem<HB, BN, ST>), BN, HB, kMlaThreads, q, cache,
+                         ntok, heads, kv_len, scale, part_o, part_ml, nsplit, stream);
 }
 
 }  // namespace
@@ -613,9 +595,11 @@ cudaError_t MlaDecode(const float* q, const unsigned short* cache, int ntok, int
   float* part_ml = part_o + static_cast<size_t>(ntok) * heads * nsplit * kMlaDv;
   cudaError_t e;
   if (c.wg == 2)
-    e = LaunchMlaWs(q, cache, ntok, heads, kv_len, scale, part_o, part_ml, nsplit, stream);
+    e = LaunchMlaKernel(MlaDecodeWsKernel, sizeof(MlaWsSmem), kMwsRows, 16, kMwsThreads, q, cache, ntok, heads, kv_len,
+                        scale, part_o, part_ml, nsplit, stream);
   else if (c.wg == 1)
-    e = LaunchMlaWgmma(q, cache, ntok, heads, kv_len, scale, part_o, part_ml, nsplit, stream);
+    e = LaunchMlaKernel(MlaDecodeWgmmaKernel, sizeof(MlaWgSmem), kWgRows, kWgRows, 256, q, cache, ntok, heads, kv_len,
+                        scale, part_o, part_ml, nsplit, stream);
   else if (c.hb == 64)
     e = LaunchMla<64, 32, 3>(q, cache, ntok, heads, kv_len, scale, part_o, part_ml, nsplit, stream);
   else if (c.minb == 2)

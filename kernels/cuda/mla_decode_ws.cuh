@@ -180,39 +180,14 @@ __global__ void __launch_bounds__(kMwsThreads, 1)
       s[n][2] = row < my_len ? acc.z * scale_log2 : -KT_CUDA_INF;
       s[n][3] = row + 1 < my_len ? acc.w * scale_log2 : -KT_CUDA_INF;
     }
-    // Online softmax of rows g (lo) and g + 8 (hi): a row's 32 columns sit in
-    // the 4 lanes of a quad.
-    float mx_lo = fmaxf(s[0][0], s[0][1]), mx_hi = fmaxf(s[0][2], s[0][3]);
-#pragma unroll
-    for (int n = 1; n < 4; ++n) {
-      mx_lo = fmaxf(mx_lo, fmaxf(s[n][0], s[n][1]));
-      mx_hi = fmaxf(mx_hi, fmaxf(s[n][2], s[n][3]));
-    }
-#pragma unroll
-    for (int off = 1; off < 4; off <<= 1) {
-      mx_lo = fmaxf(mx_lo, __shfl_xor_sync(0xffffffffu, mx_lo, off));
-      mx_hi = fmaxf(mx_hi, __shfl_xor_sync(0xffffffffu, mx_hi, off));
-    }
-    const float mn_lo = fmaxf(m_lo, mx_lo), mn_hi = fmaxf(m_hi, mx_hi);
-    const float base_lo = mn_lo == -KT_CUDA_INF ? 0.0f : mn_lo, base_hi = mn_hi == -KT_CUDA_INF ? 0.0f : mn_hi;
-    const float al_lo = exp2f(m_lo - base_lo), al_hi = exp2f(m_hi - base_hi);
-    m_lo = mn_lo;
-    m_hi = mn_hi;
-    float ps_lo = 0.0f, ps_hi = 0.0f;
-#pragma unroll
-    for (int n = 0; n < 4; ++n) {
-      s[n][0] = exp2f(s[n][0] - base_lo);
-      s[n][1] = exp2f(s[n][1] - base_lo);
-      s[n][2] = exp2f(s[n][2] - base_hi);
-      s[n][3] = exp2f(s[n][3] - base_hi);
-      ps_lo += s[n][0] + s[n][1];
-      ps_hi += s[n][2] + s[n][3];
-    }
-    l_lo = l_lo * al_lo + ps_lo;
-    l_hi = l_hi * al_hi + ps_hi;
+    // Online softmax of rows g (lo) and g + 8 (hi).
+    float al[2], ps[2];
+    SoftmaxTile<4>(s, m_lo, m_hi, al, ps);
+    l_lo = l_lo * al[0] + ps[0];
+    l_hi = l_hi * al[1] + ps[1];
 #pragma unroll
     for (int jj = 0; jj < 16; ++jj) {
-      o[jj][0] *= al_lo; o[jj][1] *= al_lo; o[jj][2] *= al_hi; o[jj][3] *= al_hi;
+      o[jj][0] *= al[0]; o[jj][1] *= al[0]; o[jj][2] *= al[1]; o[jj][3] *= al[1];
     }
     // O[:, 128 w ..] += P · V, P as the A operand straight from the scores.
 #pragma unroll

@@ -87,7 +87,6 @@ __global__ void __launch_bounds__(kPfThreads)
       }
     }
     // Scale, mask, online softmax (a row lives in the 4 lanes of a quad).
-    float mx_lo = -KT_CUDA_INF, mx_hi = -KT_CUDA_INF;
 #pragma unroll
     for (int j = 0; j < 8; ++j)
 #pragma unroll
@@ -96,26 +95,11 @@ __global__ void __launch_bounds__(kPfThreads)
         const int qr = e < 2 ? qrow_lo : qrow_hi;
         const bool ok = key < S && key <= past + qr;
         s[j][e] = ok ? s[j][e] * scale_log2 : -KT_CUDA_INF;
-        if (e < 2) mx_lo = fmaxf(mx_lo, s[j][e]); else mx_hi = fmaxf(mx_hi, s[j][e]);
       }
-#pragma unroll
-    for (int off = 1; off <= 2; off <<= 1) {
-      mx_lo = fmaxf(mx_lo, __shfl_xor_sync(0xffffffffu, mx_lo, off));
-      mx_hi = fmaxf(mx_hi, __shfl_xor_sync(0xffffffffu, mx_hi, off));
-    }
-    const float mn_lo = fmaxf(m_lo, mx_lo), mn_hi = fmaxf(m_hi, mx_hi);
-    const float base_lo = mn_lo == -KT_CUDA_INF ? 0.0f : mn_lo, base_hi = mn_hi == -KT_CUDA_INF ? 0.0f : mn_hi;
-    const float al_lo = exp2f(m_lo - base_lo), al_hi = exp2f(m_hi - base_hi);
-    m_lo = mn_lo;
-    m_hi = mn_hi;
-    float sum_lo = 0.0f, sum_hi = 0.0f;
-#pragma unroll
-    for (int j = 0; j < 8; ++j) {
-      s[j][0] = exp2f(s[j][0] - base_lo); s[j][1] = exp2f(s[j][1] - base_lo);
-      s[j][2] = exp2f(s[j][2] - base_hi); s[j][3] = exp2f(s[j][3] - base_hi);
-      sum_lo += s[j][0] + s[j][1];
-      sum_hi += s[j][2] + s[j][3];
-    }
+    float al[2], ps[2];
+    SoftmaxTile<8>(s, m_lo, m_hi, al, ps);
+    const float al_lo = al[0], al_hi = al[1];
+    float sum_lo = ps[0], sum_hi = ps[1];
 #pragma unroll
     for (int off = 1; off <= 2; off <<= 1) {
       sum_lo += __shfl_xor_sync(0xffffffffu, sum_lo, off);

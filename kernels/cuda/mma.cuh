@@ -61,4 +61,41 @@ KT_CUDA_FORCEINLINE u32 PackBf16(float lo, float hi) {  // lo in bits 0..15
   return d;
 }
 
+// One online-softmax step over an m16 x 8·NT tile of scores in the C layout
+// above (rows g and g+8; a row's values in the 4 lanes of a quad), in log2
+// units, already scaled and masked to -inf: folds the tile's row maxima into
+// the running maxima (m_lo, m_hi), replaces s by exp2(s − max), and gives the
+// factors for the previous state (al) and this thread's part of the two row
+// sums (ps). A row that is still all -inf keeps exponent base 0.
+template <int NT>
+KT_CUDA_FORCEINLINE void SoftmaxTile(float (&s)[NT][4], float& m_lo, float& m_hi, float (&al)[2], float (&ps)[2]) {
+  float mx_lo = fmaxf(s[0][0], s[0][1]), mx_hi = fmaxf(s[0][2], s[0][3]);
+#pragma unroll
+  for (int n = 1; n < NT; ++n) {
+    mx_lo = fmaxf(mx_lo, fmaxf(s[n][0], s[n][1]));
+    mx_hi = fmaxf(mx_hi, fmaxf(s[n][2], s[n][3]));
+  }
+#pragma unroll
+  for (int off = 1; off < 4; off <<= 1) {
+    mx_lo = fmaxf(mx_lo, __shfl_xor_sync(0xffffffffu, mx_lo, off));
+    mx_hi = fmaxf(mx_hi, __shfl_xor_sync(0xffffffffu, mx_hi, off));
+  }
+  const float mn_lo = fmaxf(m_lo, mx_lo), mn_hi = fmaxf(m_hi, mx_hi);
+  const float base_lo = mn_lo == -KT_CUDA_INF ? 0.0f : mn_lo, base_hi = mn_hi == -KT_CUDA_INF ? 0.0f : mn_hi;
+  al[0] = exp2f(m_lo - base_lo);
+  al[1] = exp2f(m_hi - base_hi);
+  m_lo = mn_lo;
+  m_hi = mn_hi;
+  ps[0] = ps[1] = 0.0f;
+#pragma unroll
+  for (int n = 0; n < NT; ++n) {
+    s[n][0] = exp2f(s[n][0] - base_lo);
+    s[n][1] = exp2f(s[n][1] - base_lo);
+    s[n][2] = exp2f(s[n][2] - base_hi);
+    s[n][3] = exp2f(s[n][3] - base_hi);
+    ps[0] += s[n][0] + s[n][1];
+    ps[1] += s[n][2] + s[n][3];
+  }
+}
+
 }  // namespace kt_cuda
