@@ -336,11 +336,7 @@ __global__ void __launch_bounds__(kMmaWarps * 32) GemvMmaKernel(const u8* __rest
         // 6-bit scales (sc) and mins (m) of sub-blocks 0..3 and 4..7, one per byte.
         const u32 sc0[2] = {h0.y & 0x3F3F3F3Fu, (h0.w & 0x0F0F0F0Fu) | ((h0.y >> 2) & 0x30303030u)};
         const u32 sc1[2] = {h1.y & 0x3F3F3F3Fu, (h1.w & 0x0F0F0F0Fu) | ((h1.y >> 2) & 0x30303030u)};
-        int H[NT][4], L[NT][4];
-#pragma unroll
-        for (int n = 0; n < NT; ++n)
-#pragma unroll
-          for (int v = 0; v < 4; ++v) H[n][v] = L[n][v] = 0;
+        int H[NT][4] = {}, L[NT][4] = {};  // Σ over the super-block of scale · integer MMA result, per level
 #pragma unroll
         for (int j = 0; j < 4; ++j) {  // 64 values: sub-blocks 2j (low nibbles) and 2j+1 (high)
           const uint2 q0 = LdS64(r0 + 16 + 32 * j + 8 * t), q1 = LdS64(r1 + 16 + 32 * j + 8 * t);
@@ -406,11 +402,7 @@ __global__ void __launch_bounds__(kMmaWarps * 32) GemvMmaKernel(const u8* __rest
         const uint2 sc0a = LdS64Unaligned2(r0 + 192), sc0b = LdS64Unaligned2(r0 + 200);
         const uint2 sc1a = LdS64Unaligned2(r1 + 192), sc1b = LdS64Unaligned2(r1 + 200);
         const u32 sc0[4] = {sc0a.x, sc0a.y, sc0b.x, sc0b.y}, sc1[4] = {sc1a.x, sc1a.y, sc1b.x, sc1b.y};
-        int H[NT][4], L[NT][4];
-#pragma unroll
-        for (int n = 0; n < NT; ++n)
-#pragma unroll
-          for (int v = 0; v < 4; ++v) H[n][v] = L[n][v] = 0;
+        int H[NT][4] = {}, L[NT][4] = {};  // Σ over the super-block of scale · integer MMA result, per level
 #pragma unroll
         for (int h = 0; h < 2; ++h)
 #pragma unroll
