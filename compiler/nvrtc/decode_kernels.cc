@@ -6,7 +6,7 @@ namespace kt::nvrtc {
 namespace {
 
 // ggml type ids (kernels/cuda/common.cuh names them the same way).
-constexpr int kF32 = 0, kF16 = 1, kQ8_0 = 8, kQ4_K = 12, kQ6_K = 14, kBF16 = 30;
+constexpr int kF32 = 0, kF16 = 1, kQ8_0 = 8, kQ4_K = 12, kQ5_K = 13, kQ6_K = 14, kBF16 = 30;
 
 }  // namespace
 
@@ -44,6 +44,7 @@ std::vector<std::string> DecodeKernelNames(const std::set<int>& gpu_types) {
     names.push_back("&kt_cuda::GemvSmallKQ80SharedKernel");
     mma(kQ8_0);
   }
+  if (gpu_types.count(kQ5_K)) mma(kQ5_K);  // Q5_K at every token count
   if (gpu_types.count(kQ6_K)) {
     for (int chunk : {16, 8, 4}) names.push_back("&kt_cuda::GemvI8Q6KKernel<1, 2, 3, " + std::to_string(chunk) + ", 1>");
     mma(kQ6_K);

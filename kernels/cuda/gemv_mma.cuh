@@ -1,5 +1,5 @@
-// Decode GEMV / skinny GEMM for Q4_K, Q8_0 and Q6_K weights on int8 tensor
-// cores, 1..16 tokens per launch, with f32-class accuracy.
+// Decode GEMV / skinny GEMM for Q4_K, Q5_K, Q8_0 and Q6_K weights on int8
+// tensor cores, 1..16 tokens per launch, with f32-class accuracy.
 //
 // Why: with a few tokens per step (multi-token prediction, several requests)
 // the weights are still read once, but every weight byte now meets up to 16
@@ -22,6 +22,8 @@
 // sub-blocks x 8 tokens): one bf16 m16n8k16 MMA per level of Σx (hi + lo,
 // ~16 significant bits; the 6-bit mins are exact), instead of 8 FMAs per
 // output.
+// Q5_K: Q4_K's scheme with a fifth bit per quant (qh), ORed in as bit 4
+// before the MMA (quants 0..31 are still int8).
 // Q8_0: each 32-value block has its own f16 scale, so its MMA result is
 // scaled in floats at once (the accumulator starts at the float 1.5·2^23,
 // read back with one FADD instead of an I2F).
@@ -75,6 +77,10 @@ template <int kType> struct MmaFormat;
 template <> struct MmaFormat<kQ4_K> {
   static constexpr int kStepBytes = 144;   // one super-block
   static constexpr int kRowStride = 160;   // 144 + pad: conflict-free 8-byte loads (rows 8 banks apart)
+};
+template <> struct MmaFormat<kQ5_K> {
+  static constexpr int kStepBytes = 176;   // one super-block: d, dmin, scales[12], qh[32], qs[128]
+  static constexpr int kRowStride = 224;   // 56 words: 4 rows land 8 banks apart
 };
 template <> struct MmaFormat<kQ8_0> {
   static constexpr int kStepBytes = 272;   // eight 34-byte blocks
@@ -326,7 +332,9 @@ __global__ void __launch_bounds__(kMmaWarps * 32) GemvMmaKernel(const u8* __rest
     const u32* sums = reinterpret_cast<const u32*>(st + 2 * 8 * NT * kMmaTokStride);  // Σx pairs hi, lo
     const float* dxs = reinterpret_cast<const float*>(st + 2 * 8 * NT * kMmaTokStride + kMmaSumBytes);
     const u8* ws_rows = st + kXBytes + warp * kRows * F::kRowStride;
-    if constexpr (kType == kQ4_K) {
+    if constexpr (kType == kQ4_K || kType == kQ5_K) {
+      constexpr bool k5 = kType == kQ5_K;
+      constexpr int kQs = k5 ? 48 : 16;  // where the 4-bit quants start (Q5_K: after qh[32] at 16)
 #pragma unroll
       for (int m = 0; m < MT; ++m) {
         const u8* r0 = ws_rows + (16 * m + g) * F::kRowStride;
@@ -337,15 +345,27 @@ __global__ void __launch_bounds__(kMmaWarps * 32) GemvMmaKernel(const u8* __rest
         const u32 sc0[2] = {h0.y & 0x3F3F3F3Fu, (h0.w & 0x0F0F0F0Fu) | ((h0.y >> 2) & 0x30303030u)};
         const u32 sc1[2] = {h1.y & 0x3F3F3F3Fu, (h1.w & 0x0F0F0F0Fu) | ((h1.y >> 2) & 0x30303030u)};
         int H[NT][4] = {}, L[NT][4] = {};  // Σ over the super-block of scale · integer MMA result, per level
+        uint2 qh0 = make_uint2(0, 0), qh1 = make_uint2(0, 0);  // Q5_K: bit s of byte l is quant l's bit 4 in sub-block s
+        if constexpr (k5) {
+          qh0 = LdS64(r0 + 16 + 8 * t);
+          qh1 = LdS64(r1 + 16 + 8 * t);
+        }
 #pragma unroll
         for (int j = 0; j < 4; ++j) {  // 64 values: sub-blocks 2j (low nibbles) and 2j+1 (high)
-          const uint2 q0 = LdS64(r0 + 16 + 32 * j + 8 * t), q1 = LdS64(r1 + 16 + 32 * j + 8 * t);
+          const uint2 q0 = LdS64(r0 + kQs + 32 * j + 8 * t), q1 = LdS64(r1 + kQs + 32 * j + 8 * t);
 #pragma unroll
           for (int half = 0; half < 2; ++half) {
             const int s = 2 * j + half;
             const u32 mk = 0x0F0F0F0Fu;
-            const u32 a[4] = {(q0.x >> (4 * half)) & mk, (q1.x >> (4 * half)) & mk, (q0.y >> (4 * half)) & mk,
-                              (q1.y >> (4 * half)) & mk};
+            u32 a[4] = {(q0.x >> (4 * half)) & mk, (q1.x >> (4 * half)) & mk, (q0.y >> (4 * half)) & mk,
+                        (q1.y >> (4 * half)) & mk};
+            if constexpr (k5) {
+              const u32 m1 = 0x01010101u;
+              a[0] |= ((qh0.x >> s) & m1) << 4;
+              a[1] |= ((qh1.x >> s) & m1) << 4;
+              a[2] |= ((qh0.y >> s) & m1) << 4;
+              a[3] |= ((qh1.y >> s) & m1) << 4;
+            }
             const int s0 = (sc0[s >> 2] >> (8 * (s & 3))) & 0xFF, s1 = (sc1[s >> 2] >> (8 * (s & 3))) & 0xFF;
 #pragma unroll
             for (int n = 0; n < NT; ++n) {

@@ -254,7 +254,7 @@ void TestGemvI8() {
 }
 
 void TestGemvMma() {
-  std::printf("== GEMV on int8 tensor cores, 1..16 tokens (Q4_K, Q8_0: mma m16n8k32; Q6_K: m16n8k16)\n");
+  std::printf("== GEMV on int8 tensor cores, 1..16 tokens (Q4_K, Q5_K, Q8_0: mma m16n8k32; Q6_K: m16n8k16)\n");
   struct Shape { int k, n; const char* what; };
   const Shape shapes[] = {{2048, 3072, "V2-Lite q"}, {2048, 576, "V2-Lite kv_a"}, {7168, 2048, "V3 shexp gate"},
                           {2048, 7168, "V3 shexp down"}, {1536, 24576, "V3 q_b"}, {7168, 18432, "V3 dense up"},
@@ -263,7 +263,7 @@ void TestGemvMma() {
   Rng rng(21);
   Dev<uint8_t> ws(kt_cuda::GemvMmaWorkspaceBytes(18432));
   for (const Shape& s : shapes) {
-    for (int type : {12, 8, 14}) {
+    for (int type : {12, 13, 8, 14}) {
       const long long rb = kt_cuda::RowBytes(type, s.k);
       auto w = RandomWeights(type, s.k, s.n, rng);
       auto wf = Dequant(type, w, s.k, s.n);
@@ -295,7 +295,7 @@ void TestGemvMma() {
   }
   {  // two GEMVs back to back on one workspace: the second quantiser must wait for the first GEMV
     const int k = 7168, n1 = 2048, n2 = 576, ntok = 16;
-    for (int type : {12, 8, 14}) {
+    for (int type : {12, 13, 8, 14}) {
       auto w1 = RandomWeights(type, k, n1, rng), w2 = RandomWeights(type, k, n2, rng);
       auto x1 = RandomVec(static_cast<size_t>(ntok) * k, rng), x2 = RandomVec(x1.size(), rng);
       auto r1 = RefGemv(Dequant(type, w1, k, n1), k, n1, x1, ntok), r2 = RefGemv(Dequant(type, w2, k, n2), k, n2, x2, ntok);
@@ -312,7 +312,7 @@ void TestGemvMma() {
   }
   {  // a NaN in x must reach its token's outputs, and only those
     const int k = 512, n = 64, ntok = 4;
-    for (int type : {12, 8, 14}) {
+    for (int type : {12, 13, 8, 14}) {
       auto w = RandomWeights(type, k, n, rng);
       auto x = RandomVec(static_cast<size_t>(ntok) * k, rng);
       x[2 * k + 100] = NAN;  // token 2
@@ -337,11 +337,11 @@ void TestGemvMma() {
     refused += kt_cuda::GemvMma(12, dw.p, rb, 2048, 64, dx.p, 2048, 17, dy.p, 64, ws.p, 0) == cudaErrorInvalidValue;
     refused += kt_cuda::GemvMma(12, dw.p, rb, 2000, 64, dx.p, 2048, 1, dy.p, 64, ws.p, 0) == cudaErrorInvalidValue;
     refused += kt_cuda::GemvMma(12, dw.p + 8, rb, 2048, 64, dx.p, 2048, 1, dy.p, 64, ws.p, 0) == cudaErrorInvalidValue;
-    refused += kt_cuda::GemvMma(13, dw.p, rb, 2048, 64, dx.p, 2048, 1, dy.p, 64, ws.p, 0) == cudaErrorInvalidValue;
+    refused += kt_cuda::GemvMma(15, dw.p, rb, 2048, 64, dx.p, 2048, 1, dy.p, 64, ws.p, 0) == cudaErrorInvalidValue;
     refused += kt_cuda::GemvMma(14, dw.p + 8, kt_cuda::RowBytes(14, 2048), 2048, 64, dx.p, 2048, 1, dy.p, 64, ws.p, 0) ==
                cudaErrorInvalidValue;
     (void)cudaGetLastError();
-    Report("gemv-mma refuses 17 tokens, K % 256, misaligned w, Q5_K, misaligned Q6_K w (not refused)", 5.0 - refused,
+    Report("gemv-mma refuses 17 tokens, K % 256, misaligned w, type 15 (Q8_K), misaligned Q6_K w (not refused)", 5.0 - refused,
            0.0);
   }
 }
@@ -841,7 +841,7 @@ void BenchGemv(cublasHandle_t h, bool quick) {
         g_rows.push_back({Fmt("kt %s GEMV-TC %d->%d ntok %d", TypeName(type), s.k, s.n, ntok), us, bytes / us / 1e3,
                           bytes / us / 1e3 / g_bw, peer, peer / us, "GB/s"});
       }
-      for (int type : {12, 8, 14}) {  // int8 tensor-core GEMV, up to 16 tokens per launch
+      for (int type : {12, 13, 8, 14}) {  // int8 tensor-core GEMV, up to 16 tokens per launch
         const long long rb = kt_cuda::RowBytes(type, s.k);
         const WeightCopies dws(type, s.k, s.n, rng);
         const size_t wq = dws.bytes;

@@ -258,7 +258,7 @@ bool I8ArgsOk(int type, const void* w, long long row_bytes, int k, int n, int nt
   return true;
 }
 
-// GemvMma stages 16-byte chunks: Q4_K / Q8_0 rows must be 16-byte multiples;
+// GemvMma stages 16-byte chunks: Q4_K / Q5_K / Q8_0 rows must be 16-byte multiples;
 // Q6_K (super-blocks only 2-byte aligned) reads aligned windows around them.
 bool MmaRowsOk(int type, const void* w, long long row_bytes) {
   if (reinterpret_cast<size_t>(w) & 15) return false;
@@ -330,7 +330,7 @@ cudaError_t GemvI8(int type, const void* w, long long row_bytes, int k, int n, c
   return cudaSuccess;
 }
 
-bool GemvMmaSupports(int type) { return type == kQ4_K || type == kQ8_0 || type == kQ6_K; }
+bool GemvMmaSupports(int type) { return type == kQ4_K || type == kQ5_K || type == kQ8_0 || type == kQ6_K; }
 
 size_t GemvMmaWorkspaceBytes(int k) {
   return k > 0 && k % 256 == 0 ? static_cast<size_t>(k / 256) * kMmaXRecord : 0;
@@ -404,6 +404,9 @@ cudaError_t GemvMma(int type, const void* w, long long row_bytes, int k, int n, 
   if (type == kQ4_K)
     return mt == 1 ? LaunchMmaTokens<kQ4_K, 1>(wb, row_bytes, k, n, xw, ntok, y, ldy, per, s)
                    : LaunchMmaTokens<kQ4_K, 2>(wb, row_bytes, k, n, xw, ntok, y, ldy, per, s);
+  if (type == kQ5_K)
+    return mt == 1 ? LaunchMmaTokens<kQ5_K, 1>(wb, row_bytes, k, n, xw, ntok, y, ldy, per, s)
+                   : LaunchMmaTokens<kQ5_K, 2>(wb, row_bytes, k, n, xw, ntok, y, ldy, per, s);
   if (type == kQ6_K)
     return mt == 1 ? LaunchMmaTokens<kQ6_K, 1>(wb, row_bytes, k, n, xw, ntok, y, ldy, per, s)
                    : LaunchMmaTokens<kQ6_K, 2>(wb, row_bytes, k, n, xw, ntok, y, ldy, per, s);

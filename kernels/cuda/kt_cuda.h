@@ -54,12 +54,13 @@ cudaError_t GemvI8Quantize(int type, const float* x, long long ldx, int ntok, in
 cudaError_t GemvI8Prepared(int type, const void* w, long long row_bytes, int k, int n, int ntok, float* y,
                            long long ldy, const void* workspace, cudaStream_t stream, int rows_per_warp = 0);
 
-// Decode GEMV / skinny GEMM for Q4_K, Q8_0 and Q6_K on int8 tensor cores
-// (gemv_mma.cuh), 1..16 tokens in one launch: the path for several tokens
-// per step. Same contract as Gemv for one matrix; x is quantised per 256
+// Decode GEMV / skinny GEMM for Q4_K, Q5_K, Q8_0 and Q6_K on int8 tensor
+// cores (gemv_mma.cuh), 1..16 tokens in one launch: the path for several
+// tokens per step, and Q5_K's fast path at any token count (GemvI8 has no
+// Q5_K kernel; Gemv's CUDA-core one is 2-3.6x slower at 1 token on the H200). Same contract as Gemv for one matrix; x is quantised per 256
 // values into two int8 levels (error < 2e-5 of their largest |x|). K % 256 ==
 // 0; w and x 16-byte aligned, ldx % 4 == 0; rows a multiple of 16 bytes
-// (Q4_K, Q8_0) or of 2 (Q6_K). `workspace` holds
+// (Q4_K, Q5_K, Q8_0) or of 2 (Q6_K). `workspace` holds
 // GemvMmaWorkspaceBytes(k) bytes, 16-byte aligned. Launched as a
 // programmatic dependent (sm_90): `w` must not be written by the preceding
 // kernel in the stream. `tiles_per_warp` (16-row tiles per warp, 1 or 2; 0 =
