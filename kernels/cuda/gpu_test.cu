@@ -37,18 +37,17 @@ using kt_cuda_ref::Bf16ToFloat;
 using kt_cuda_ref::FloatToBf16;
 using kt_cuda_ref::FloatToHalf;
 
-bool IsHopper() {
+int DeviceCcMajor() {
   int dev = 0, major = 0;
   CK(cudaGetDevice(&dev));
   CK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
-  return major == 9;
+  return major;
 }
 
-bool HasBulk() {  // sm_90+: bulk copies, mbarrier transaction counts
-  int dev = 0, major = 0;
-  CK(cudaGetDevice(&dev));
-  CK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
-  return major >= 9;
+// MlaDecode block shapes this GPU can run: 5 (wgmma) needs sm_90a, 6 (bulk
+// copies, mbarriers) sm_90+.
+bool MlaConfigRuns(int config) {
+  return !(config == 5 && DeviceCcMajor() != 9) && !(config == 6 && DeviceCcMajor() < 9);
 }
 
 cublasHandle_t g_blas = nullptr;  // created in main for the tests that use cuBLAS
@@ -598,8 +597,7 @@ void TestMla(bool quick) {
     dq.Up(q); dc.Up(cache);
     for (int config = 0; config < kt_cuda::kMlaDecodeConfigs; ++config) {  // automatic, then every block shape
       if (const char* only = std::getenv("KT_TEST_MLA_CONFIGS"); only && !InList(only, Fmt("%d", config).c_str())) continue;
-      if (config == 5 && !IsHopper()) continue;  // the wgmma kernel is sm_90a only
-      if (config == 6 && !HasBulk()) continue;   // bulk copies: sm_90+
+      if (!MlaConfigRuns(config)) continue;
       dout.Poison();
       CK(kt_cuda::MlaDecode(dq.p, dc.p, c.ntok, c.heads, c.kv, scale, dout.p, ws.p, 0, config));
       CK(cudaDeviceSynchronize());
@@ -998,8 +996,7 @@ void BenchMla() {
       for (int config = 0; config < kt_cuda::kMlaDecodeConfigs; ++config) {
         if (cfgs ? !InList(cfgs, Fmt("%d", config).c_str()) : (config > 0 && !(all && std::strcmp(all, "all") == 0)))
           continue;
-        if (config == 5 && !IsHopper()) continue;
-        if (config == 6 && !HasBulk()) continue;
+        if (!MlaConfigRuns(config)) continue;
         const double us = TimeGraph([&](cudaStream_t st, int i) {
           CK(kt_cuda::MlaDecode(q.p, cs[i % ncopy]->p, ntok, heads, kv, scale, out.p, ws.p, st, config));
         }, 20);

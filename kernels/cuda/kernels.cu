@@ -527,11 +527,14 @@ namespace {
 // 32-row tiles in 5 stages at short ones (more blocks: 4k 7.7 vs 8.1 us; the
 // warp-specialised kernel is no faster there).
 struct MlaConfig {
-  int hb, bn, st, minb, wg;  // wg: 1 MlaDecodeWgmmaKernel (64 heads, 64-row tiles), 2 MlaDecodeWsKernel
+  int hb, bn, st, minb, kind;
 };
-constexpr MlaConfig kMlaConfigs[] = {{0, 0, 0, 0, 0},   {16, 64, 2, 1, 0}, {16, 32, 5, 1, 0},
-                                     {64, 32, 3, 1, 0}, {16, 32, 2, 2, 0}, {64, 64, 2, 1, 1},
-                                     {16, kMwsRows, kMwsStages, 1, 2}};
+// Which kernel a block shape runs.
+enum MlaKind : int { kMlaLockstep = 0, kMlaWgmma = 1, kMlaWarpSpecialised = 2 };
+constexpr MlaConfig kMlaConfigs[] = {{0, 0, 0, 0, kMlaLockstep},    {16, 64, 2, 1, kMlaLockstep},
+                                     {16, 32, 5, 1, kMlaLockstep},   {64, 32, 3, 1, kMlaLockstep},
+                                     {16, 32, 2, 2, kMlaLockstep},   {64, 64, 2, 1, kMlaWgmma},
+                                     {16, kMwsRows, kMwsStages, 1, kMlaWarpSpecialised}};
 constexpr int kMlaConfigCount = sizeof(kMlaConfigs) / sizeof(kMlaConfigs[0]);
 static_assert(kMlaConfigCount == kMlaDecodeConfigs, "kt_cuda.h lists the MLA block shapes");
 
@@ -551,7 +554,7 @@ int MlaSplits(int ntok, int heads, int kv_len, const MlaConfig& c) {
   if (want < 1) want = 1;
   if (want > tiles) want = tiles;
   int per = (tiles + want - 1) / want;
-  if (c.wg == 2 && per < 2) per = 2;  // the warp-specialised kernel's two groups each take a tile
+  if (c.kind == kMlaWarpSpecialised && per < 2) per = 2;  // the warp-specialised kernel's two groups each take a tile
   return (tiles + per - 1) / per;
 }
 
@@ -591,16 +594,16 @@ cudaError_t MlaDecode(const float* q, const unsigned short* cache, int ntok, int
       config >= kMlaConfigCount || (reinterpret_cast<size_t>(cache) & 15))
     return cudaErrorInvalidValue;
   const MlaConfig c = MlaPick(heads, kv_len, config);
-  if (c.wg == 1 && CcMajor() != 9) return cudaErrorNotSupported;  // wgmma: Hopper (sm_90a) only
-  if (c.wg == 2 && CcMajor() < 9) return cudaErrorNotSupported;   // bulk copies and mbarriers: sm_90+
+  if (c.kind == kMlaWgmma && CcMajor() != 9) return cudaErrorNotSupported;  // wgmma: Hopper (sm_90a) only
+  if (c.kind == kMlaWarpSpecialised && CcMajor() < 9) return cudaErrorNotSupported;  // bulk copies, mbarriers: sm_90+
   const int nsplit = MlaSplits(ntok, heads, kv_len, c);
   float* part_o = static_cast<float*>(workspace);
   float* part_ml = part_o + static_cast<size_t>(ntok) * heads * nsplit * kMlaDv;
   cudaError_t e;
-  if (c.wg == 2)
+  if (c.kind == kMlaWarpSpecialised)
     e = LaunchMlaKernel(MlaDecodeWsKernel, sizeof(MlaWsSmem), kMwsRows, 16, kMwsThreads, q, cache, ntok, heads, kv_len,
                         scale, part_o, part_ml, nsplit, stream);
-  else if (c.wg == 1)
+  else if (c.kind == kMlaWgmma)
     e = LaunchMlaKernel(MlaDecodeWgmmaKernel, sizeof(MlaWgSmem), kWgRows, kWgRows, 256, q, cache, ntok, heads, kv_len,
                         scale, part_o, part_ml, nsplit, stream);
   else if (c.hb == 64)
