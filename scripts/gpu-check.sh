@@ -38,6 +38,8 @@ if [[ -z "${KT_CUDA_GENCODE:-}" ]]; then
   esac
 fi
 flags=(-std=c++17 -O3 $KT_CUDA_GENCODE ${KT_NVCC_FLAGS:-} -I"$root" -Xcompiler=-Wall,-Wextra,-Wno-unused-parameter -Werror=all-warnings)
+# The host code may pick the wgmma MLA kernel only if its sm_90a build exists.
+if [[ "$KT_CUDA_GENCODE" == *sm_90a* ]]; then flags+=(-DKT_CUDA_WGMMA_BUILT=1); fi
 # Host-only C++ of the NVRTC check (the driver and the kt_base status it
 # returns), in the C++ standard CMake builds it with; nvcc finds nvrtc.h.
 ccflags=(-std=c++20 -O2 -I"$root" -Xcompiler=-Wall,-Wextra,-Wno-unused-parameter -Werror=all-warnings)

@@ -10,11 +10,12 @@ constexpr int kF32 = 0, kF16 = 1, kQ8_0 = 8, kQ4_K = 12, kQ5_K = 13, kQ6_K = 14,
 
 }  // namespace
 
-std::vector<std::string> DecodeKernelNames(const std::set<int>& gpu_types) {
+std::vector<std::string> DecodeKernelNames(const std::set<int>& gpu_types, const std::string& arch) {
   // What every GPU layer runs whatever its weights: norms, RoPE, the
-  // quantisers, MLA decode in the block shapes MlaDecode picks (configs 1-4
-  // and the warp-specialised kernel, config 6) and its merge (both widths),
-  // the router, the FFN's element-wise ops, lm_head's argmax.
+  // quantisers, MLA decode in the block shapes MlaDecode picks (configs 1-4,
+  // the warp-specialised kernel (config 6) and on sm_90a the wgmma kernel
+  // (config 5)) and its merge (both widths), the router, the FFN's
+  // element-wise ops, lm_head's argmax.
   std::vector<std::string> names = {
       "&kt_cuda::RmsNormKernel",           "&kt_cuda::RopeYarnKernel",
       "&kt_cuda::QuantizeX2Kernel",        "&kt_cuda::QuantizeMmaKernel",
@@ -25,6 +26,7 @@ std::vector<std::string> DecodeKernelNames(const std::set<int>& gpu_types) {
       "&kt_cuda::SiluMulKernel",           "&kt_cuda::AddKernel",
       "&kt_cuda::ArgmaxKernel",            "&kt_cuda::F32ToBf16Kernel",
   };
+  if (arch == "sm_90a") names.push_back("&kt_cuda::MlaDecodeWgmmaKernel");
   // One token per step (int8 dp4a GEMV, K split or not) and 3-16 tokens
   // (int8 tensor-core GEMV, 8 or 16 tokens per tile, 3 or 5 stages).
   auto mma = [&](int type) {
@@ -70,10 +72,11 @@ StatusOr<CompileResult> CompileDecodeKernels(const std::set<int>& gpu_types, con
       "#include \"kernels/cuda/gemv_mma.cuh\"\n"
       "#include \"kernels/cuda/mla_decode.cuh\"\n"
       "#include \"kernels/cuda/mla_decode_ws.cuh\"\n"
+      "#include \"kernels/cuda/mla_decode_wgmma.cuh\"\n"
       "#include \"kernels/cuda/gemm_prefill.cuh\"\n";
   request.headers = EmbeddedKernelHeaders();
   request.arch = arch;
-  request.name_expressions = DecodeKernelNames(gpu_types);
+  request.name_expressions = DecodeKernelNames(gpu_types, arch);
   request.cache_dir = cache_dir;
   return Compile(request);
 }

@@ -15,10 +15,11 @@
 
 namespace kt::nvrtc {
 
-// Template instances (NVRTC name expressions) for the given ggml types.
-std::vector<std::string> DecodeKernelNames(const std::set<int>& gpu_types);
+// Template instances (NVRTC name expressions) for the given ggml types and
+// target (sm_90a adds the wgmma MLA kernel).
+std::vector<std::string> DecodeKernelNames(const std::set<int>& gpu_types, const std::string& arch);
 
-// Compiles DecodeKernelNames(gpu_types) for `arch`; `cache_dir` as in
+// Compiles DecodeKernelNames(gpu_types, arch) for `arch`; `cache_dir` as in
 // CompileRequest (empty: no cache).
 StatusOr<CompileResult> CompileDecodeKernels(const std::set<int>& gpu_types, const std::string& arch,
                                              const std::string& cache_dir);

@@ -25,8 +25,8 @@ TEST(DecodeKernelsTest, EmbeddedHeadersAreTheKernelSources) {
 }
 
 TEST(DecodeKernelsTest, KernelSetFollowsTheGpuTypes) {
-  const auto q4k = DecodeKernelNames({12});
-  const auto all = DecodeKernelNames({0, 8, 12, 14});
+  const auto q4k = DecodeKernelNames({12}, "sm_90a");
+  const auto all = DecodeKernelNames({0, 8, 12, 14}, "sm_90a");
   auto has = [](const std::vector<std::string>& v, const std::string& s) {
     for (const std::string& n : v)
       if (n.find(s) != std::string::npos) return true;
@@ -41,6 +41,10 @@ TEST(DecodeKernelsTest, KernelSetFollowsTheGpuTypes) {
   EXPECT_TRUE(has(all, "GemvSmallKQ80SharedKernel"));
   EXPECT_TRUE(has(all, "GemvKernel<0, 1, 4>"));
   EXPECT_GT(all.size(), q4k.size());
+  // The wgmma MLA kernel exists only for sm_90a.
+  EXPECT_TRUE(has(q4k, "MlaDecodeWgmmaKernel"));
+  EXPECT_FALSE(has(DecodeKernelNames({12}, "sm_90"), "MlaDecodeWgmmaKernel"));
+  EXPECT_FALSE(has(DecodeKernelNames({12}, "sm_80"), "MlaDecodeWgmmaKernel"));
 }
 
 TEST(DecodeKernelsTest, CompilesToCubinAndPtxForTheTarget) {
@@ -50,7 +54,7 @@ TEST(DecodeKernelsTest, CompilesToCubinAndPtxForTheTarget) {
   ASSERT_GE(r->cubin.size(), 4u);
   EXPECT_EQ(0, std::memcmp(r->cubin.data(), "\x7f" "ELF", 4));
   EXPECT_NE(r->ptx.find(".target sm_90a"), std::string::npos);
-  const auto names = DecodeKernelNames(types);
+  const auto names = DecodeKernelNames(types, "sm_90a");
   ASSERT_EQ(r->lowered_names.size(), names.size());
   for (const std::string& n : names) {
     auto it = r->lowered_names.find(n);

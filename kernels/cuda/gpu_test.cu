@@ -37,19 +37,6 @@ using kt_cuda_ref::Bf16ToFloat;
 using kt_cuda_ref::FloatToBf16;
 using kt_cuda_ref::FloatToHalf;
 
-int DeviceCcMajor() {
-  int dev = 0, major = 0;
-  CK(cudaGetDevice(&dev));
-  CK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev));
-  return major;
-}
-
-// MlaDecode block shapes this GPU can run: 5 (wgmma) needs sm_90a, 6 (bulk
-// copies, mbarriers) sm_90+.
-bool MlaConfigRuns(int config) {
-  return !(config == 5 && DeviceCcMajor() != 9) && !(config == 6 && DeviceCcMajor() < 9);
-}
-
 cublasHandle_t g_blas = nullptr;  // created in main for the tests that use cuBLAS
 
 void TestGemv(bool quick) {
@@ -597,7 +584,7 @@ void TestMla(bool quick) {
     dq.Up(q); dc.Up(cache);
     for (int config = 0; config < kt_cuda::kMlaDecodeConfigs; ++config) {  // automatic, then every block shape
       if (const char* only = std::getenv("KT_TEST_MLA_CONFIGS"); only && !InList(only, Fmt("%d", config).c_str())) continue;
-      if (!MlaConfigRuns(config)) continue;
+      if (!kt_cuda::MlaDecodeConfigRuns(config)) continue;
       dout.Poison();
       CK(kt_cuda::MlaDecode(dq.p, dc.p, c.ntok, c.heads, c.kv, scale, dout.p, ws.p, 0, config));
       CK(cudaDeviceSynchronize());
@@ -635,6 +622,49 @@ void TestMla(bool quick) {
     CK(cudaDeviceSynchronize());
     Report(Fmt("mla decode heads %d kv %d ntok %d, rows appended by the kernel before", c.heads, c.kv, c.ntok),
            RelErr(dout.Down(), ref), 1e-2);
+  }
+  // Calls back to back on one stream (programmatic dependents of each other
+  // on sm_90) sharing one workspace, shapes and kernels changing from call to
+  // call: each call's merge must see only its own splits (one that read
+  // another call's partials would be off). Then the same calls again, so
+  // every one also runs after each of the others.
+  {
+    struct Call { Case c; int config; };
+    const Call calls[] = {{{16, 17000, 1}, 0}, {{16, 4096, 2}, 0}, {{128, 9000, 1}, 0}, {{16, 33000, 1}, 6},
+                          {{16, 700, 3}, 2},   {{128, 4096, 2}, 5}, {{16, 17000, 1}, 1}};
+    size_t wsb = 0;
+    for (const Call& k : calls) wsb = std::max(wsb, kt_cuda::MlaDecodeWorkspaceBytes(k.c.ntok, k.c.heads, k.c.kv));
+    Dev<uint8_t> ws(wsb);
+    cudaStream_t st;
+    CK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
+    const float scale = 1.0f / std::sqrt(192.0f);
+    struct Run { std::unique_ptr<Dev<float>> q, out; std::unique_ptr<Dev<uint16_t>> cache; std::vector<double> ref; bool ran; };
+    std::vector<Run> runs;
+    for (const Call& k : calls) {
+      auto q = RandomVec(static_cast<size_t>(k.c.ntok) * k.c.heads * 576, rng);
+      std::vector<uint16_t> cache(static_cast<size_t>(k.c.kv) * 576);
+      for (auto& v : cache) v = FloatToBf16(rng.Sym());
+      Run r{std::make_unique<Dev<float>>(q.size()), std::make_unique<Dev<float>>(static_cast<size_t>(k.c.ntok) * k.c.heads * 512),
+            std::make_unique<Dev<uint16_t>>(cache.size()), RefMla(q, cache, k.c.ntok, k.c.heads, k.c.kv, scale),
+            kt_cuda::MlaDecodeConfigRuns(k.config)};
+      r.q->Up(q);
+      r.cache->Up(cache);
+      runs.push_back(std::move(r));
+    }
+    for (int round = 0; round < 2; ++round) {
+      for (Run& r : runs) r.out->Poison();
+      for (size_t i = 0; i < runs.size(); ++i)
+        if (runs[i].ran)
+          CK(kt_cuda::MlaDecode(runs[i].q->p, runs[i].cache->p, calls[i].c.ntok, calls[i].c.heads, calls[i].c.kv, scale,
+                                runs[i].out->p, ws.p, st, calls[i].config));
+      CK(cudaStreamSynchronize(st));
+      for (size_t i = 0; i < runs.size(); ++i)
+        if (runs[i].ran)
+          Report(Fmt("mla decode back to back, shared workspace: call %zu round %d (heads %d kv %d ntok %d config %d)", i,
+                     round, calls[i].c.heads, calls[i].c.kv, calls[i].c.ntok, calls[i].config),
+                 RelErr(runs[i].out->Down(), runs[i].ref), 1e-2);
+    }
+    CK(cudaStreamDestroy(st));
   }
 }
 
@@ -973,8 +1003,19 @@ void BenchMla() {
   }
   Rng rng(6);
   const char* shape_only = std::getenv("KT_BENCH_SHAPE");  // e.g. mla16x32768
+  std::vector<int> ctxs = {4096, 32768};
+  if (const char* c = std::getenv("KT_BENCH_MLA_CTX")) {  // e.g. 8192,16384
+    ctxs.clear();
+    for (const char* p = c; *p;) {
+      char* end = nullptr;
+      const long v = std::strtol(p, &end, 10);
+      if (end == p || v <= 0) break;
+      ctxs.push_back(static_cast<int>(v));
+      p = *end == ',' ? end + 1 : end;
+    }
+  }
   for (int heads : {16, 128})
-    for (int kv : {4096, 32768}) {
+    for (int kv : ctxs) {
       if (shape_only && Fmt("mla%dx%d", heads, kv) != shape_only) continue;
       const int ntok = 1;
       const size_t cb = static_cast<size_t>(kv) * 576 * 2;
@@ -996,7 +1037,7 @@ void BenchMla() {
       for (int config = 0; config < kt_cuda::kMlaDecodeConfigs; ++config) {
         if (cfgs ? !InList(cfgs, Fmt("%d", config).c_str()) : (config > 0 && !(all && std::strcmp(all, "all") == 0)))
           continue;
-        if (!MlaConfigRuns(config)) continue;
+        if (!kt_cuda::MlaDecodeConfigRuns(config)) continue;
         const double us = TimeGraph([&](cudaStream_t st, int i) {
           CK(kt_cuda::MlaDecode(q.p, cs[i % ncopy]->p, ntok, heads, kv, scale, out.p, ws.p, st, config));
         }, 20);
@@ -1109,6 +1150,7 @@ int main(int argc, char** argv) {
                   "  KT_BENCH_SHAPE=7168x18432 | mla16x32768  one GEMV or MLA shape\n"
                   "  KT_BENCH_MLA=all  every MLA block shape and the stream probe\n"
                   "  KT_BENCH_MLA_CONFIGS=0,6  only these MLA block shapes (MlaDecode's config)\n"
+                  "  KT_BENCH_MLA_CTX=8192,16384  MLA contexts to time (default 4096,32768)\n"
                   "  KT_SOURCE_ROOT=DIR  where the nvrtc group reads kernels/cuda headers (default .)\n"
                   "  KT_ARTIFACT_CUBIN=FILE  the nvrtc group also runs this cubin from an artifact\n"
                   "                          (scripts/kta-kernel.py model.kta decode.sm_90a.cubin -o FILE)\n"

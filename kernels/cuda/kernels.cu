@@ -533,13 +533,22 @@ struct MlaConfig {
 enum MlaKind : int { kMlaLockstep = 0, kMlaWgmma = 1, kMlaWarpSpecialised = 2 };
 constexpr MlaConfig kMlaConfigs[] = {{0, 0, 0, 0, kMlaLockstep},    {16, 64, 2, 1, kMlaLockstep},
                                      {16, 32, 5, 1, kMlaLockstep},   {64, 32, 3, 1, kMlaLockstep},
-                                     {16, 32, 2, 2, kMlaLockstep},   {64, 64, 2, 1, kMlaWgmma},
+                                     {16, 32, 2, 2, kMlaLockstep},   {kWgHeads, kWgRows, kWgStages, 1, kMlaWgmma},
                                      {16, kMwsRows, kMwsStages, 1, kMlaWarpSpecialised}};
 constexpr int kMlaConfigCount = sizeof(kMlaConfigs) / sizeof(kMlaConfigs[0]);
 static_assert(kMlaConfigCount == kMlaDecodeConfigs, "kt_cuda.h lists the MLA block shapes");
 
+#ifndef KT_CUDA_WGMMA_BUILT
+#define KT_CUDA_WGMMA_BUILT 0  // built without sm_90a: the wgmma kernel is a trap
+#endif
+// The wgmma MLA kernel runs here: built for sm_90a, on a Hopper GPU.
+bool MlaWgmmaRuns() { return KT_CUDA_WGMMA_BUILT && CcMajor() == 9; }
+
 MlaConfig MlaPick(int heads, int kv_len, int config) {
   if (config > 0 && config < kMlaConfigCount) return kMlaConfigs[config];
+  // 64 heads per block; from 24k rows on the pipelined wgmma kernel (H200,
+  // 128 heads: 32k 53.2 vs 56.3 us, 64k 90.4 vs 96.9 us; level at 16k).
+  if (heads >= 64 && kv_len >= 24576 && MlaWgmmaRuns()) return kMlaConfigs[5];
   if (heads >= 64) return kv_len >= 8192 ? kMlaConfigs[3] : kMlaConfigs[4];
   if (kv_len >= 16384) return CcMajor() >= 9 ? kMlaConfigs[6] : kMlaConfigs[1];
   return kMlaConfigs[2];
@@ -581,6 +590,13 @@ cudaError_t LaunchMla(const float* q, const unsigned short* cache, int ntok, int
 
 }  // namespace
 
+bool MlaDecodeConfigRuns(int config) {
+  if (config < 0 || config >= kMlaConfigCount) return false;
+  if (kMlaConfigs[config].kind == kMlaWgmma) return MlaWgmmaRuns();
+  if (kMlaConfigs[config].kind == kMlaWarpSpecialised) return CcMajor() >= 9;
+  return true;
+}
+
 size_t MlaDecodeWorkspaceBytes(int ntok, int heads, int kv_len) {
   if (ntok <= 0 || heads <= 0 || kv_len <= 0) return 0;
   size_t ns = 0;  // enough for every configuration
@@ -594,7 +610,7 @@ cudaError_t MlaDecode(const float* q, const unsigned short* cache, int ntok, int
       config >= kMlaConfigCount || (reinterpret_cast<size_t>(cache) & 15))
     return cudaErrorInvalidValue;
   const MlaConfig c = MlaPick(heads, kv_len, config);
-  if (c.kind == kMlaWgmma && CcMajor() != 9) return cudaErrorNotSupported;  // wgmma: Hopper (sm_90a) only
+  if (c.kind == kMlaWgmma && !MlaWgmmaRuns()) return cudaErrorNotSupported;  // wgmma: Hopper (sm_90a) only
   if (c.kind == kMlaWarpSpecialised && CcMajor() < 9) return cudaErrorNotSupported;  // bulk copies, mbarriers: sm_90+
   const int nsplit = MlaSplits(ntok, heads, kv_len, c);
   float* part_o = static_cast<float*>(workspace);
@@ -604,7 +620,7 @@ cudaError_t MlaDecode(const float* q, const unsigned short* cache, int ntok, int
     e = LaunchMlaKernel(MlaDecodeWsKernel, sizeof(MlaWsSmem), kMwsRows, 16, kMwsThreads, q, cache, ntok, heads, kv_len,
                         scale, part_o, part_ml, nsplit, stream);
   else if (c.kind == kMlaWgmma)
-    e = LaunchMlaKernel(MlaDecodeWgmmaKernel, sizeof(MlaWgSmem), kWgRows, kWgRows, 256, q, cache, ntok, heads, kv_len,
+    e = LaunchMlaKernel(MlaDecodeWgmmaKernel, sizeof(MlaWgSmem), kWgRows, kWgHeads, 256, q, cache, ntok, heads, kv_len,
                         scale, part_o, part_ml, nsplit, stream);
   else if (c.hb == 64)
     e = LaunchMla<64, 32, 3>(q, cache, ntok, heads, kv_len, scale, part_o, part_ml, nsplit, stream);

@@ -118,12 +118,15 @@ cudaError_t Route(const float* logits, const float* bias, int ntok, const Router
 // after it.
 // `config` picks the block shape for benchmarks (0: automatic; 1: 16 heads x
 // 64-row tiles, 2 stages; 2: 16 x 32, 5 stages; 3: 64 x 32, 3 stages; 4: 16 x
-// 32, 2 stages, two blocks per SM; 5: 64 x 64 on Hopper warpgroup MMAs,
-// sm_90a only; 6: 16 x 32, warp-specialised (a producer warp, two consumer
-// groups), sm_90+, the automatic choice for <= 32 heads from 16k rows on;
+// 32, 2 stages, two blocks per SM; 5: 64 x 64 on Hopper warpgroup MMAs in
+// two pipelined warpgroups, sm_90a builds on Hopper only, the automatic
+// choice for >= 64 heads from 24k rows on there; 6: 16 x 32,
+// warp-specialised (a producer warp, two consumer groups), sm_90+, the
+// automatic choice for <= 32 heads from 16k rows on;
 // cudaErrorNotSupported where a kernel cannot run); every
 // configuration computes the same result. The cache must be 16-byte aligned.
 constexpr int kMlaDecodeConfigs = 7;  // configs 0 .. kMlaDecodeConfigs - 1
+bool MlaDecodeConfigRuns(int config);  // whether this build and GPU run `config`
 size_t MlaDecodeWorkspaceBytes(int ntok, int heads, int kv_len);
 cudaError_t MlaDecode(const float* q, const unsigned short* cache, int ntok, int heads, int kv_len,
                       float scale, float* out, void* workspace, cudaStream_t stream, int config = 0);

@@ -2,24 +2,39 @@
 // block (V3's 128 heads: two head tiles). Same inputs, partial results and
 // combine kernel as MlaDecodeKernel (mla_decode.cuh).
 //
-// Why: with 128 heads every 1152-byte cache row costs ~280 kflop, and
-// mma.sync reached ~160 TFLOP/s there. One wgmma m64n64k16 does the work of
-// 32 mma.sync m16n8k16 and reads both operands from shared memory itself.
-// Measured on the H200 it is correct but no faster (56.3 vs 56.1 us at 128
-// heads / 32k): both kernels run load, S, softmax and P·V in lockstep, and
-// that sequence, not the MMA instruction, is the limit (docs/gpu-kernels.md).
-// Kept as the base for a warp-specialised version; not picked automatically.
+// Why: with 128 heads every 1152-byte cache row costs ~280 kflop, so the
+// kernel is bound by tensor throughput, not memory. The first version of
+// this kernel ran load, S = Q·Kᵀ, softmax and P·V in lockstep in both
+// warpgroups (each computed the whole S) and was no faster than mma.sync
+// (56.3 vs 56.1 us at 128 heads / 32k on the H200).
 //
-// Block: two warpgroups over 64-row cache tiles (cp.async, double
-// buffered). Each warpgroup computes the whole S = Q·Kᵀ (64 heads x 64 rows,
-// 36 k16 steps; the two warpgroups duplicate it rather than exchange P) and
-// the online softmax in registers; then O[:, 256 wg .. +256] += P·V with P
-// from registers and V (the c_kv part of the same tile) from shared memory.
+// Now the two warpgroups have different jobs and overlap:
+//  * warpgroup 0 computes S for a 64-row tile (36 m64n64k16 steps, q and the
+//    tile from shared memory), the online softmax, hands P (as A fragments)
+//    and the row rescale to warpgroup 1 through shared memory, then does
+//    O[:, 0..255] += P·V;
+//  * warpgroup 1 does O[:, 256..511] += P·V with the same P while warpgroup 0
+//    goes on to the next tile's S and softmax, and it loads the tiles
+//    (cp.async, two stages, completing on mbarriers).
+// S is computed once per tile, and the tensor pipe has P·V work while
+// warpgroup 0 runs the softmax.
+//
+// Measured on the H200 (KT_BENCH_MLA_CTX, 128 heads): 53.2 vs 56.3 us at
+// 32k and 90.4 vs 96.9 us at 64k against the mma.sync kernel (config 3),
+// level at 16k, slower below; the automatic choice from 24k rows on (was
+// 67 us at 32k in the lockstep form). What limits it (ncu at 32k): warpgroup
+// 0 waits for tiles to land about as long as for its S MMAs; warpgroup 1's
+// 16-byte cp.async issue stalls (36 per thread per tile), and L2 is 61-65%
+// busy. 32-row tiles in 4 stages (more tiles in flight) were slower (54.2
+// us). The next step is tensor-map bulk copies (TMA) into 128-byte swizzled
+// tiles instead of scattered 16-byte copies.
+//
 // Tiles and q are stored as 8 x 8 core matrices (wgmma.cuh), so one cache
 // row's 72 16-byte pieces are scattered by cp.async: offset(r, k) =
 // (r / 8) * 9216 + (k / 8) * 128 + (r % 8) * 16 + (k % 8) * 2.
 #pragma once
 
+#include "kernels/cuda/bulk.cuh"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/mla_decode.cuh"
 #include "kernels/cuda/mma.cuh"
@@ -27,15 +42,33 @@
 
 namespace kt_cuda {
 
-constexpr int kWgRows = 64;          // cache rows per tile = heads per block
-constexpr int kWgTile = 64 * 1152;   // bytes of a 64 x 576 bf16 tile
-constexpr int kWgLbo = 128;          // next 8-value k chunk
-constexpr int kWgSbo = 72 * 128;     // next 8-row group
+constexpr int kWgHeads = 64;                 // heads per block (the MMAs' M)
+constexpr int kWgRows = 64;                  // cache rows per tile
+constexpr int kWgStages = 2;                 // tiles in the ring
+constexpr int kWgN8 = kWgRows / 8;           // n8 column tiles of S (a thread holds 4 values of each)
+constexpr int kWgK16 = kWgRows / 16;         // k16 chunks of P·V
+constexpr int kWgLbo = 128;                  // next 8-value k chunk
+constexpr int kWgSbo = 72 * 128;             // next 8-row group
+constexpr int kWgQBytes = kWgHeads * 1152;   // q: 64 x 576 bf16
+constexpr int kWgTileBytes = kWgRows * 1152; // a 64 x 576 bf16 tile
+static_assert(kWgRows == 64, "S is a chain of m64n64k16 MMAs");
 
 struct MlaWgSmem {
-  u8 q[kWgTile];
-  u8 k[2][kWgTile];  // 73728-byte tiles: every tile starts 128-aligned
+  u8 q[kWgQBytes];
+  u8 k[kWgStages][kWgTileBytes];  // tiles of 1152-byte multiples: every tile starts 128-aligned
+  u32 p[4][kWgK16][4][32];        // P's A fragments [warp][k16 chunk][register][lane], warpgroup 0 -> 1
+  float alpha[4][2][32];          // the rows' rescale for this tile [warp][row half][lane]
+  unsigned long long full[kWgStages], empty[kWgStages];  // stage landed (128 cp.async arrivals) / warpgroup 0 done
+  unsigned long long p_full, p_empty;                    // P of the tile written / read
 };
+
+// Arrives on `bar` when this thread's earlier cp.async copies have landed
+// (the barrier counts one arrival per issuing thread).
+KT_CUDA_FORCEINLINE void CpAsyncMbarArrive(unsigned long long* bar) {
+#if KT_CUDA_HAS_BULK
+  asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" ::"r"(SmemAddr(bar)) : "memory");
+#endif
+}
 
 KT_CUDA_FORCEINLINE int WgOffset(int r, int k) { return (r >> 3) * kWgSbo + (k >> 3) * kWgLbo + (r & 7) * 16 + (k & 7) * 2; }
 
@@ -53,106 +86,147 @@ __global__ void __launch_bounds__(256, 1)
   const MlaSplitRange range = MlaRange(kv_len, ntok, tok, split, tiles_per_split, kWgRows);
   const int my_len = range.my_len, tile0 = range.tile0, ntiles = range.ntiles;
 
-  // A 16-byte piece's bank group is set by r % 8 alone (row groups and
-  // chunks are 128-byte multiples apart), so each 8 lanes of a warp take 8
-  // consecutive rows and the warp's 4 lane groups 4 consecutive chunks: every
-  // shared-memory wavefront is conflict-free and each row segment read from
-  // global memory is 64 contiguous bytes. (Lanes walking the chunks of one
-  // row wrote with 16-way conflicts: ~6.7 us per tile at 128 heads / 32k.)
-  const int r_lo = lane & 7, cq = lane >> 3, warp8 = tid >> 5;
-  auto load_tile = [&](int j) {  // one commit group per call (empty past the end)
-    if (j < ntiles) {
-      const int tile = tile0 + j;
-      u8* dst = sm.k[j & 1];
-      for (int it = warp8; it < 8 * 18; it += 8) {  // 8 row groups x 18 groups of 4 chunks
-        const int r = 8 * (it & 7) + r_lo, c = 4 * (it >> 3) + cq;
-        const int row = tile * kWgRows + r;
-        const bool ok = row < my_len;  // past the end: zeros (P is 0 there; 0 * garbage could be NaN)
-        CpAsync16(dst + (r >> 3) * kWgSbo + c * kWgLbo + (r & 7) * 16,
-                  cache + static_cast<long long>(ok ? row : 0) * kMlaDk + 8 * c, ok ? 16 : 0);
-      }
+  if (tid == 0) {
+    for (int i = 0; i < kWgStages; ++i) {
+      MbarInitCount(&sm.full[i], 128);
+      MbarInitCount(&sm.empty[i], 128);
     }
-    CpAsyncCommit();
+    MbarInitCount(&sm.p_full, 128);
+    MbarInitCount(&sm.p_empty, 128);
+  }
+  __syncthreads();
+
+  // Warpgroup 1 loads tile j into stage j % kWgStages. A 16-byte piece's
+  // bank group is set by r % 8 alone (row groups and chunks are 128-byte
+  // multiples apart), so each 8 lanes of a warp take 8 consecutive rows and
+  // the warp's 4 lane groups 4 consecutive chunks: every shared-memory
+  // wavefront is conflict-free and each row segment read from global memory
+  // is 64 contiguous bytes. (Lanes walking the chunks of one row wrote with
+  // 16-way conflicts: ~6.7 us per tile at 128 heads / 32k.)
+  const int r_lo = lane & 7, cq = lane >> 3;
+  auto load_tile = [&](int j) {
+    if (j >= ntiles) return;
+    const int tile = tile0 + j;
+    u8* dst = sm.k[j % kWgStages];
+#pragma unroll 6
+    for (int it = ww; it < kWgN8 * 18; it += 4) {  // row groups x 18 groups of 4 chunks
+      const int r = 8 * (it % kWgN8) + r_lo, c = 4 * (it / kWgN8) + cq;
+      const int row = tile * kWgRows + r;
+      const bool ok = row < my_len;  // past the end: zeros (P is 0 there; 0 * garbage could be NaN)
+      CpAsync16(dst + (r >> 3) * kWgSbo + c * kWgLbo + (r & 7) * 16,
+                cache + static_cast<long long>(ok ? row : 0) * kMlaDk + 8 * c, ok ? 16 : 0);
+    }
+    CpAsyncMbarArrive(&sm.full[j % kWgStages]);
   };
-  const bool early = ntiles > 0 && (tile0 + 1) * kWgRows <= kv_len - ntok;
-  if (early) load_tile(0);
+  // Tiles with no rows of this step's tokens (which the previous kernel may
+  // still be appending) load before griddepcontrol.wait.
+  if (wg == 1)
+    for (int j = 0; j < kWgStages && (tile0 + j + 1) * kWgRows <= kv_len - ntok; ++j) load_tile(j);
   GridDependencyWait();
-  if (!early) load_tile(0);
-  for (int it = warp8; it < 8 * 36; it += 8) {  // q: 8 row groups x 36 groups of 16 values, lanes as above
-    const int r = 8 * (it & 7) + r_lo, c = 16 * (it >> 3) + 4 * cq, h = ht * kWgRows + r;
+  if (wg == 1)
+    for (int j = 0; j < kWgStages; ++j)
+      if ((tile0 + j + 1) * kWgRows > kv_len - ntok) load_tile(j);
+  // q: 8 row groups x 36 groups of 16 values, lanes as above; 12 loads in
+  // flight per thread (a loop of dependent round trips was ~40% of the
+  // kernel's stall samples under ncu at 128 heads / 32k).
+#pragma unroll 12
+  for (int it = tid >> 5; it < 8 * 36; it += 8) {
+    const int r = 8 * (it & 7) + r_lo, c = 16 * (it >> 3) + 4 * cq, h = ht * kWgHeads + r;
     float4 v = make_float4(0.f, 0.f, 0.f, 0.f);
     if (h < heads) v = __ldg(reinterpret_cast<const float4*>(q + (static_cast<long long>(tok) * heads + h) * kMlaDk + c));
     *reinterpret_cast<uint2*>(sm.q + WgOffset(r, c)) = make_uint2(PackBf16(v.x, v.y), PackBf16(v.z, v.w));
   }
+  FenceProxyAsync();
+  __syncthreads();
 
-  float o[128];
+  float o[128];  // O[:, 256 wg .. +255], unnormalised
 #pragma unroll
   for (int i = 0; i < 128; ++i) o[i] = 0.0f;
-  float m_run[2] = {-KT_CUDA_INF, -KT_CUDA_INF}, l_run[2] = {0.0f, 0.0f};  // rows 16 ww + g, + 8
+  float m_run[2] = {-KT_CUDA_INF, -KT_CUDA_INF}, l_run[2] = {0.0f, 0.0f};  // rows 16 ww + g, + 8 (warpgroup 0)
 
   for (int j = 0; j < ntiles; ++j) {
-    const int tile = tile0 + j;
-    const u8* kt = sm.k[j & 1];
-    CpAsyncWait<0>();
-    FenceProxyAsync();  // this thread's cp.async / q stores -> visible to wgmma
-    __syncthreads();    // ... everyone's; and every warpgroup is done with tile j - 1
-    load_tile(j + 1);
-
-    float s[32];
-    WgmmaFence();
-#pragma unroll
-    for (int kk = 0; kk < kMlaDk / 16; ++kk)
-      WgmmaM64N64K16SS(s, WgmmaDesc(sm.q + kk * 256, kWgLbo, kWgSbo), WgmmaDesc(kt + kk * 256, kWgLbo, kWgSbo),
-                       kk > 0);
-    WgmmaCommit();
-    WgmmaWait<0>();
-
+    const int st = j % kWgStages, use = (j / kWgStages) & 1;  // stage, and the parity of its use
+    const u8* kt = sm.k[st];
+    u32 pa[kWgK16][4];  // P as A fragments: k16 chunk kc = cache rows 16 kc .. 16 kc + 15
     float alpha[2];
+    if (wg == 0) {
+      const int tile = tile0 + j;
+      MbarWait(&sm.full[st], use);  // tile j has landed
+      FenceProxyAsync();
+      float s[4 * kWgN8];
+      WgmmaFence();
 #pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      float mx = -KT_CUDA_INF;
-#pragma unroll
-      for (int jn = 0; jn < 8; ++jn) {
-        const int col = tile * kWgRows + 8 * jn + 2 * t4;
-        float& a = s[4 * jn + 2 * h];
-        float& b = s[4 * jn + 2 * h + 1];
-        a = col < my_len ? a * scale_log2 : -KT_CUDA_INF;
-        b = col + 1 < my_len ? b * scale_log2 : -KT_CUDA_INF;
-        mx = fmaxf(mx, fmaxf(a, b));
+      for (int kk = 0; kk < kMlaDk / 16; ++kk) {
+        const unsigned long long da = WgmmaDesc(sm.q + kk * 256, kWgLbo, kWgSbo);
+        const unsigned long long db = WgmmaDesc(kt + kk * 256, kWgLbo, kWgSbo);
+        WgmmaM64N64K16SS(s, da, db, kk > 0);
       }
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
-      mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
-      const float m_new = fmaxf(m_run[h], mx);
-      const float base = m_new == -KT_CUDA_INF ? 0.0f : m_new;
-      alpha[h] = exp2f(m_run[h] - base);
-      float ps = 0.0f;
+      WgmmaCommit();
+      WgmmaWait<0>();
 #pragma unroll
-      for (int jn = 0; jn < 8; ++jn) {
-        s[4 * jn + 2 * h] = exp2f(s[4 * jn + 2 * h] - base);
-        s[4 * jn + 2 * h + 1] = exp2f(s[4 * jn + 2 * h + 1] - base);
-        ps += s[4 * jn + 2 * h] + s[4 * jn + 2 * h + 1];
+      for (int h = 0; h < 2; ++h) {
+        float mx = -KT_CUDA_INF;
+#pragma unroll
+        for (int jn = 0; jn < kWgN8; ++jn) {
+          const int col = tile * kWgRows + 8 * jn + 2 * t4;
+          float& a = s[4 * jn + 2 * h];
+          float& b = s[4 * jn + 2 * h + 1];
+          a = col < my_len ? a * scale_log2 : -KT_CUDA_INF;
+          b = col + 1 < my_len ? b * scale_log2 : -KT_CUDA_INF;
+          mx = fmaxf(mx, fmaxf(a, b));
+        }
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 1));
+        mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, 2));
+        const float m_new = fmaxf(m_run[h], mx);
+        const float base = m_new == -KT_CUDA_INF ? 0.0f : m_new;
+        alpha[h] = exp2f(m_run[h] - base);
+        float ps = 0.0f;
+#pragma unroll
+        for (int jn = 0; jn < kWgN8; ++jn) {
+          s[4 * jn + 2 * h] = exp2f(s[4 * jn + 2 * h] - base);
+          s[4 * jn + 2 * h + 1] = exp2f(s[4 * jn + 2 * h + 1] - base);
+          ps += s[4 * jn + 2 * h] + s[4 * jn + 2 * h + 1];
+        }
+        ps += __shfl_xor_sync(0xffffffffu, ps, 1);
+        ps += __shfl_xor_sync(0xffffffffu, ps, 2);
+        l_run[h] = l_run[h] * alpha[h] + ps;
+        m_run[h] = m_new;
       }
-      ps += __shfl_xor_sync(0xffffffffu, ps, 1);
-      ps += __shfl_xor_sync(0xffffffffu, ps, 2);
-      l_run[h] = l_run[h] * alpha[h] + ps;
-      m_run[h] = m_new;
+#pragma unroll
+      for (int kc = 0; kc < kWgK16; ++kc) {
+        pa[kc][0] = PackBf16(s[8 * kc], s[8 * kc + 1]);
+        pa[kc][1] = PackBf16(s[8 * kc + 2], s[8 * kc + 3]);
+        pa[kc][2] = PackBf16(s[8 * kc + 4], s[8 * kc + 5]);
+        pa[kc][3] = PackBf16(s[8 * kc + 6], s[8 * kc + 7]);
+      }
+      // Hand P and the rescale to warpgroup 1 (once it has taken the last ones).
+      if (j > 0) MbarWait(&sm.p_empty, (j - 1) & 1);
+#pragma unroll
+      for (int kc = 0; kc < kWgK16; ++kc)
+#pragma unroll
+        for (int i = 0; i < 4; ++i) sm.p[ww][kc][i][lane] = pa[kc][i];
+      sm.alpha[ww][0][lane] = alpha[0];
+      sm.alpha[ww][1][lane] = alpha[1];
+      MbarArrive(&sm.p_full);
+    } else {
+      MbarWait(&sm.p_full, j & 1);  // (after warpgroup 0 saw tile j land)
+#pragma unroll
+      for (int kc = 0; kc < kWgK16; ++kc)
+#pragma unroll
+        for (int i = 0; i < 4; ++i) pa[kc][i] = sm.p[ww][kc][i][lane];
+      alpha[0] = sm.alpha[ww][0][lane];
+      alpha[1] = sm.alpha[ww][1][lane];
+      MbarArrive(&sm.p_empty);
+      FenceProxyAsync();
     }
 #pragma unroll
     for (int jn = 0; jn < 32; ++jn) {
       o[4 * jn] *= alpha[0]; o[4 * jn + 1] *= alpha[0];
       o[4 * jn + 2] *= alpha[1]; o[4 * jn + 3] *= alpha[1];
     }
-    u32 pa[4][4];  // P as A fragments: k16 chunk kc = cache rows 16 kc .. 16 kc + 15
-#pragma unroll
-    for (int kc = 0; kc < 4; ++kc) {
-      pa[kc][0] = PackBf16(s[8 * kc], s[8 * kc + 1]);
-      pa[kc][1] = PackBf16(s[8 * kc + 2], s[8 * kc + 3]);
-      pa[kc][2] = PackBf16(s[8 * kc + 4], s[8 * kc + 5]);
-      pa[kc][3] = PackBf16(s[8 * kc + 6], s[8 * kc + 7]);
-    }
     WgmmaFence();
 #pragma unroll
-    for (int kc = 0; kc < 4; ++kc) {
+    for (int kc = 0; kc < kWgK16; ++kc) {
       // V = rows 16 kc .. +15 (two row groups) x columns 256 wg .. +255 (32
       // chunks), an MN-major operand: its leading byte offset is the stride
       // between core matrices along K (rows, kWgSbo), the stride byte offset
@@ -163,13 +237,19 @@ __global__ void __launch_bounds__(256, 1)
     }
     WgmmaCommit();
     WgmmaWait<0>();
+    if (wg == 0) {
+      MbarArrive(&sm.empty[st]);  // warpgroup 0 is done with the stage
+    } else if (j + kWgStages < ntiles) {
+      MbarWait(&sm.empty[st], use);  // ... and so is this one: refill it
+      load_tile(j + kWgStages);
+    }
   }
 
   const int nsplit = gridDim.x;
   const long long part = (static_cast<long long>(tok) * heads) * nsplit;
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
-    const int head = ht * kWgRows + 16 * ww + g + 8 * h;
+    const int head = ht * kWgHeads + 16 * ww + g + 8 * h;
     if (head >= heads) continue;
     float* dst = part_o + (part + static_cast<long long>(head) * nsplit + split) * kMlaDv + 256 * wg + 2 * t4;
 #pragma unroll
