@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <cudaTypedefs.h>  // PFN_cuTensorMapEncodeTiled (the driver API through the runtime; no libcuda link)
+
 #include "kernels/cuda/gemv_i8.cuh"
 #include "kernels/cuda/gemv_mma.cuh"
 #include "kernels/cuda/gemv_quant.cuh"
@@ -546,9 +548,10 @@ bool MlaWgmmaRuns() { return KT_CUDA_WGMMA_BUILT && CcMajor() == 9; }
 
 MlaConfig MlaPick(int heads, int kv_len, int config) {
   if (config > 0 && config < kMlaConfigCount) return kMlaConfigs[config];
-  // 64 heads per block; from 24k rows on the pipelined wgmma kernel (H200,
-  // 128 heads: 32k 53.2 vs 56.3 us, 64k 90.4 vs 96.9 us; level at 16k).
-  if (heads >= 64 && kv_len >= 24576 && MlaWgmmaRuns()) return kMlaConfigs[5];
+  // 64 heads per block; from 8k rows on the pipelined wgmma kernel with
+  // tensor-map copies (H200, 128 heads: 32k 36.1 vs 56.2 us, 64k 50.5 vs
+  // 96.7, 16k 27.6 vs 35.4; mla_decode_wgmma.cuh).
+  if (heads >= 64 && kv_len >= 8192 && MlaWgmmaRuns()) return kMlaConfigs[5];
   if (heads >= 64) return kv_len >= 8192 ? kMlaConfigs[3] : kMlaConfigs[4];
   if (kv_len >= 16384) return CcMajor() >= 9 ? kMlaConfigs[6] : kMlaConfigs[1];
   return kMlaConfigs[2];
@@ -569,16 +572,43 @@ int MlaSplits(int ntok, int heads, int kv_len, const MlaConfig& c) {
 
 // The MLA decode kernels share one signature: launch `kernel` over nsplit
 // splits of rows-row cache tiles and head groups of hb, with `smem` bytes.
-template <typename Kernel>
+// (`extra`: arguments after the shared ones, for the kernels that take more.)
+template <typename Kernel, typename... Extra>
 cudaError_t LaunchMlaKernel(Kernel kernel, size_t smem, int rows, int hb, int threads, const float* q,
                             const unsigned short* cache, int ntok, int heads, int kv_len, float scale, float* part_o,
-                            float* part_ml, int nsplit, cudaStream_t stream) {
+                            float* part_ml, int nsplit, cudaStream_t stream, Extra... extra) {
   const int tiles = (kv_len + rows - 1) / rows;
   const int per = (tiles + nsplit - 1) / nsplit;
   cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, static_cast<int>(smem));
   if (e != cudaSuccess) return e;
   return LaunchOverlapped(kernel, dim3(nsplit, (heads + hb - 1) / hb, ntok), dim3(threads), stream, smem, q, cache,
-                          ntok, heads, kv_len, per, scale * 1.4426950408889634f, part_o, part_ml);
+                          ntok, heads, kv_len, per, scale * 1.4426950408889634f, part_o, part_ml, extra...);
+}
+
+// The cache as a tensor map for the wgmma kernel's copies: 576 x kv_len
+// bf16, 64 x 64 boxes, 128-byte swizzle. The driver's encoder comes through
+// the runtime (no libcuda link).
+cudaError_t CacheTensorMap(const unsigned short* cache, int kv_len, WgTensorMap* map) {
+  static_assert(sizeof(CUtensorMap) == sizeof(WgTensorMap), "a tensor map is 128 bytes");
+  static const PFN_cuTensorMapEncodeTiled_v12000 encode = [] {
+    void* p = nullptr;
+    cudaDriverEntryPointQueryResult found = cudaDriverEntryPointSymbolNotFound;
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &p, 12000, cudaEnableDefault, &found) !=
+            cudaSuccess ||
+        found != cudaDriverEntryPointSuccess)
+      p = nullptr;
+    return reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(p);
+  }();
+  if (!encode) return cudaErrorNotSupported;
+  const cuuint64_t dims[2] = {static_cast<cuuint64_t>(kMlaDk), static_cast<cuuint64_t>(kv_len)};
+  const cuuint64_t strides[1] = {static_cast<cuuint64_t>(kMlaDk) * 2};
+  const cuuint32_t box[2] = {64, kWgRows};
+  const cuuint32_t elem[2] = {1, 1};
+  const CUresult r = encode(reinterpret_cast<CUtensorMap*>(map), CU_TENSOR_MAP_DATA_TYPE_BFLOAT16, 2,
+                            const_cast<unsigned short*>(cache), dims, strides, box, elem, CU_TENSOR_MAP_INTERLEAVE_NONE,
+                            CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                            CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  return r == CUDA_SUCCESS ? cudaSuccess : cudaErrorInvalidValue;
 }
 
 template <int HB, int BN, int ST, int MINB = 1>
@@ -619,9 +649,13 @@ cudaError_t MlaDecode(const float* q, const unsigned short* cache, int ntok, int
   if (c.kind == kMlaWarpSpecialised)
     e = LaunchMlaKernel(MlaDecodeWsKernel, sizeof(MlaWsSmem), kMwsRows, 16, kMwsThreads, q, cache, ntok, heads, kv_len,
                         scale, part_o, part_ml, nsplit, stream);
-  else if (c.kind == kMlaWgmma)
+  else if (c.kind == kMlaWgmma) {
+    WgTensorMap map;
+    e = CacheTensorMap(cache, kv_len, &map);
+    if (e != cudaSuccess) return e;
     e = LaunchMlaKernel(MlaDecodeWgmmaKernel, sizeof(MlaWgSmem), kWgRows, kWgHeads, 256, q, cache, ntok, heads, kv_len,
-                        scale, part_o, part_ml, nsplit, stream);
+                        scale, part_o, part_ml, nsplit, stream, map);
+  }
   else if (c.hb == 64)
     e = LaunchMla<64, 32, 3>(q, cache, ntok, heads, kv_len, scale, part_o, part_ml, nsplit, stream);
   else if (c.minb == 2)

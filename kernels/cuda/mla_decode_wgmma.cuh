@@ -14,24 +14,21 @@
 //    and the row rescale to warpgroup 1 through shared memory, then does
 //    O[:, 0..255] += P·V;
 //  * warpgroup 1 does O[:, 256..511] += P·V with the same P while warpgroup 0
-//    goes on to the next tile's S and softmax, and it loads the tiles
-//    (cp.async, two stages, completing on mbarriers).
+//    goes on to the next tile's S and softmax; one of its threads loads the
+//    tiles: nine 64 x 64 tensor-map copies (TMA) per tile into two stages,
+//    completing on mbarriers.
 // S is computed once per tile, and the tensor pipe has P·V work while
-// warpgroup 0 runs the softmax.
+// warpgroup 0 runs the softmax. Tiles and q are stored as the copy engine
+// writes them with 128-byte swizzling (WgOffset), which wgmma reads
+// directly through swizzled descriptors.
 //
-// Measured on the H200 (KT_BENCH_MLA_CTX, 128 heads): 53.2 vs 56.3 us at
-// 32k and 90.4 vs 96.9 us at 64k against the mma.sync kernel (config 3),
-// level at 16k, slower below; the automatic choice from 24k rows on (was
-// 67 us at 32k in the lockstep form). What limits it (ncu at 32k): warpgroup
-// 0 waits for tiles to land about as long as for its S MMAs; warpgroup 1's
-// 16-byte cp.async issue stalls (36 per thread per tile), and L2 is 61-65%
-// busy. 32-row tiles in 4 stages (more tiles in flight) were slower (54.2
-// us). The next step is tensor-map bulk copies (TMA) into 128-byte swizzled
-// tiles instead of scattered 16-byte copies.
-//
-// Tiles and q are stored as 8 x 8 core matrices (wgmma.cuh), so one cache
-// row's 72 16-byte pieces are scattered by cp.async: offset(r, k) =
-// (r / 8) * 9216 + (k / 8) * 128 + (r % 8) * 16 + (k % 8) * 2.
+// Measured on the H200 (KT_BENCH_MLA_CTX, 128 heads, against the mma.sync
+// kernel, config 3): 36.1 vs 56.2 us at 32k, 50.5 vs 96.7 us at 64k, 27.6
+// vs 35.4 us at 16k; the automatic choice from 8k rows on. Before the tensor
+// copies (16-byte cp.async scattered into unswizzled 8x8 core matrices by
+// warpgroup 1, 36 per thread per tile) it was 53.2 us at 32k: the copies'
+// issue stalled and warpgroup 0 waited for tiles as long as for its MMAs.
+
 #pragma once
 
 #include "kernels/cuda/bulk.cuh"
@@ -47,8 +44,6 @@ constexpr int kWgRows = 64;                  // cache rows per tile
 constexpr int kWgStages = 2;                 // tiles in the ring
 constexpr int kWgN8 = kWgRows / 8;           // n8 column tiles of S (a thread holds 4 values of each)
 constexpr int kWgK16 = kWgRows / 16;         // k16 chunks of P·V
-constexpr int kWgLbo = 128;                  // next 8-value k chunk
-constexpr int kWgSbo = 72 * 128;             // next 8-row group
 constexpr int kWgQBytes = kWgHeads * 1152;   // q: 64 x 576 bf16
 constexpr int kWgTileBytes = kWgRows * 1152; // a 64 x 576 bf16 tile
 static_assert(kWgRows == 64, "S is a chain of m64n64k16 MMAs");
@@ -70,12 +65,35 @@ KT_CUDA_FORCEINLINE void CpAsyncMbarArrive(unsigned long long* bar) {
 #endif
 }
 
-KT_CUDA_FORCEINLINE int WgOffset(int r, int k) { return (r >> 3) * kWgSbo + (k >> 3) * kWgLbo + (r & 7) * 16 + (k & 7) * 2; }
+// Tiles and q in the 128-byte swizzled layout of the tensor copies: 64-value
+// column blocks of 64 rows (8 KB each, 1024-aligned); in a block, row r's
+// 16-byte chunk c sits at chunk c ^ (r % 8) of its 128-byte row.
+constexpr int kWgBox = 64 * 128;
+KT_CUDA_FORCEINLINE int WgOffset(int r, int k) {
+  return (k >> 6) * kWgBox + r * 128 + ((((k & 63) >> 3) ^ (r & 7)) << 4) + (k & 7) * 2;
+}
+
+// A CUtensorMap (128 bytes, 64-aligned), passed as a __grid_constant__
+// parameter so the copy engine can read it from the parameter space.
+struct alignas(64) WgTensorMap {
+  unsigned long long words[16];
+};
+
+// One box of the tensor map at column x, row y into `dst`, completing on `bar`.
+KT_CUDA_FORCEINLINE void TensorLoad2d(void* dst, const WgTensorMap* map, int x, int y, unsigned long long* bar) {
+#if KT_CUDA_HAS_BULK
+  asm volatile(
+      "cp.async.bulk.tensor.2d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3}], [%4];\n" ::"r"(
+          SmemAddr(dst)),
+      "l"(reinterpret_cast<unsigned long long>(map)), "r"(x), "r"(y), "r"(SmemAddr(bar))
+      : "memory");
+#endif
+}
 
 __global__ void __launch_bounds__(256, 1)
     MlaDecodeWgmmaKernel(const float* __restrict__ q, const u16* __restrict__ cache, int ntok, int heads, int kv_len,
                          int tiles_per_split, float scale_log2, float* __restrict__ part_o,
-                         float* __restrict__ part_ml) {
+                         float* __restrict__ part_ml, const __grid_constant__ WgTensorMap cache_map) {
 #if KT_CUDA_HAS_WGMMA
   extern __shared__ __align__(16) unsigned char smem_raw[];  // (dynamic shared memory starts 1024-aligned)
   MlaWgSmem& sm = *reinterpret_cast<MlaWgSmem*>(smem_raw);
@@ -87,8 +105,9 @@ __global__ void __launch_bounds__(256, 1)
   const int my_len = range.my_len, tile0 = range.tile0, ntiles = range.ntiles;
 
   if (tid == 0) {
+    if (SmemAddr(smem_raw) & 1023) __trap();  // the swizzled tiles need 1024-aligned rows of 8
     for (int i = 0; i < kWgStages; ++i) {
-      MbarInitCount(&sm.full[i], 128);
+      MbarInitCount(&sm.full[i], 1);
       MbarInitCount(&sm.empty[i], 128);
     }
     MbarInitCount(&sm.p_full, 128);
@@ -96,27 +115,14 @@ __global__ void __launch_bounds__(256, 1)
   }
   __syncthreads();
 
-  // Warpgroup 1 loads tile j into stage j % kWgStages. A 16-byte piece's
-  // bank group is set by r % 8 alone (row groups and chunks are 128-byte
-  // multiples apart), so each 8 lanes of a warp take 8 consecutive rows and
-  // the warp's 4 lane groups 4 consecutive chunks: every shared-memory
-  // wavefront is conflict-free and each row segment read from global memory
-  // is 64 contiguous bytes. (Lanes walking the chunks of one row wrote with
-  // 16-way conflicts: ~6.7 us per tile at 128 heads / 32k.)
-  const int r_lo = lane & 7, cq = lane >> 3;
+  // One thread of warpgroup 1 loads tile j into stage j % kWgStages: nine
+  // 64 x 64 tensor boxes (rows past kv_len arrive as zeros).
   auto load_tile = [&](int j) {
-    if (j >= ntiles) return;
-    const int tile = tile0 + j;
-    u8* dst = sm.k[j % kWgStages];
-#pragma unroll 6
-    for (int it = ww; it < kWgN8 * 18; it += 4) {  // row groups x 18 groups of 4 chunks
-      const int r = 8 * (it % kWgN8) + r_lo, c = 4 * (it / kWgN8) + cq;
-      const int row = tile * kWgRows + r;
-      const bool ok = row < my_len;  // past the end: zeros (P is 0 there; 0 * garbage could be NaN)
-      CpAsync16(dst + (r >> 3) * kWgSbo + c * kWgLbo + (r & 7) * 16,
-                cache + static_cast<long long>(ok ? row : 0) * kMlaDk + 8 * c, ok ? 16 : 0);
-    }
-    CpAsyncMbarArrive(&sm.full[j % kWgStages]);
+    if (j >= ntiles || tid != 128) return;
+    const int st = j % kWgStages;
+    MbarExpectTx(&sm.full[st], kWgTileBytes);
+    for (int b = 0; b < kMlaDk / 64; ++b)
+      TensorLoad2d(sm.k[st] + b * kWgBox, &cache_map, 64 * b, (tile0 + j) * kWgRows, &sm.full[st]);
   };
   // Tiles with no rows of this step's tokens (which the previous kernel may
   // still be appending) load before griddepcontrol.wait.
@@ -126,9 +132,11 @@ __global__ void __launch_bounds__(256, 1)
   if (wg == 1)
     for (int j = 0; j < kWgStages; ++j)
       if ((tile0 + j + 1) * kWgRows > kv_len - ntok) load_tile(j);
-  // q: 8 row groups x 36 groups of 16 values, lanes as above; 12 loads in
-  // flight per thread (a loop of dependent round trips was ~40% of the
-  // kernel's stall samples under ncu at 128 heads / 32k).
+  // q as bf16 in the tiles' layout: 8 row groups x 36 groups of 16 values,
+  // each 8 lanes of a warp on 8 consecutive rows, its 4 lane groups on 4
+  // consecutive 4-value pieces; 12 loads in flight per thread (a loop of
+  // dependent round trips was ~40% of the stall samples under ncu).
+  const int r_lo = lane & 7, cq = lane >> 3;
 #pragma unroll 12
   for (int it = tid >> 5; it < 8 * 36; it += 8) {
     const int r = 8 * (it & 7) + r_lo, c = 16 * (it >> 3) + 4 * cq, h = ht * kWgHeads + r;
@@ -157,8 +165,11 @@ __global__ void __launch_bounds__(256, 1)
       WgmmaFence();
 #pragma unroll
       for (int kk = 0; kk < kMlaDk / 16; ++kk) {
-        const unsigned long long da = WgmmaDesc(sm.q + kk * 256, kWgLbo, kWgSbo);
-        const unsigned long long db = WgmmaDesc(kt + kk * 256, kWgLbo, kWgSbo);
+        // k16 step kk: its box, 32 bytes per step within the 128-byte rows
+        // (K-major: the leading byte offset is unused, 8-row groups 1024 apart).
+        const int off = (kk >> 2) * kWgBox + (kk & 3) * 32;
+        const unsigned long long da = WgmmaDescSw128(sm.q + off, 16, 1024);
+        const unsigned long long db = WgmmaDescSw128(kt + off, 16, 1024);
         WgmmaM64N64K16SS(s, da, db, kk > 0);
       }
       WgmmaCommit();
@@ -227,13 +238,13 @@ __global__ void __launch_bounds__(256, 1)
     WgmmaFence();
 #pragma unroll
     for (int kc = 0; kc < kWgK16; ++kc) {
-      // V = rows 16 kc .. +15 (two row groups) x columns 256 wg .. +255 (32
-      // chunks), an MN-major operand: its leading byte offset is the stride
-      // between core matrices along K (rows, kWgSbo), the stride byte offset
-      // the one along N (kWgLbo). (Checked on the H200: the other assignment
-      // reads past shared memory.)
-      const u8* v = kt + 2 * kc * kWgSbo + 32 * wg * kWgLbo;
-      WgmmaM64N256K16RS<1>(o, pa[kc], WgmmaDesc(v, kWgSbo, kWgLbo));
+      // V = rows 16 kc .. +15 x columns 256 wg .. +255: four 64-column boxes,
+      // an MN-major operand; in the swizzled layout its leading byte offset
+      // is the stride between boxes along N, the stride byte offset the one
+      // between 8-row groups along K (the other assignment gives wrong
+      // results on the H200).
+      const u8* v = kt + 4 * wg * kWgBox + 16 * kc * 128;
+      WgmmaM64N256K16RS<1>(o, pa[kc], WgmmaDescSw128(v, kWgBox, 1024));
     }
     WgmmaCommit();
     WgmmaWait<0>();

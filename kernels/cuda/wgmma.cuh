@@ -2,10 +2,12 @@
 // fences and the two shapes MLA decode uses. sm_90a only; elsewhere the
 // functions are empty and KT_CUDA_HAS_WGMMA is 0 (callers trap or avoid them).
 //
-// Operand layout used here (no swizzle): a tile is stored as 8 x 8 "core
-// matrices" of 16-bit values, each 8 rows x 16 bytes contiguous (128 bytes).
-// For a K-major operand (rows x K), core matrix (row group R, k chunk C) sits
-// at R * SBO + C * LBO; the descriptor carries both strides.
+// Operand layouts: without swizzle a tile is stored as 8 x 8 "core
+// matrices" of 16-bit values, each 8 rows x 16 bytes contiguous (128 bytes);
+// for a K-major operand (rows x K), core matrix (row group R, k chunk C) sits
+// at R * SBO + C * LBO; the descriptor carries both strides. With 128-byte
+// swizzle (WgmmaDescSw128) rows are 128 bytes and chunk c of row r sits at
+// chunk c ^ (r % 8).
 #pragma once
 
 #include "kernels/cuda/common.cuh"
@@ -25,6 +27,13 @@ KT_CUDA_FORCEINLINE unsigned long long WgmmaDesc(const void* p, u32 lbo, u32 sbo
   const unsigned long long a = SmemAddr(p);
   return ((a & 0x3FFFFull) >> 4) | (static_cast<unsigned long long>((lbo >> 4) & 0x3FFF) << 16) |
          (static_cast<unsigned long long>((sbo >> 4) & 0x3FFF) << 32);
+}
+
+// The same for a 128-byte swizzled operand (layout type 1): 8-row groups of
+// 128-byte rows, 1024-aligned, as the tensor copy engine writes them with
+// CU_TENSOR_MAP_SWIZZLE_128B.
+KT_CUDA_FORCEINLINE unsigned long long WgmmaDescSw128(const void* p, u32 lbo, u32 sbo) {
+  return WgmmaDesc(p, lbo, sbo) | (1ull << 62);
 }
 
 KT_CUDA_FORCEINLINE void WgmmaFence() {
