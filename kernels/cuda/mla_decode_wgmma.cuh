@@ -50,20 +50,12 @@ static_assert(kWgRows == 64, "S is a chain of m64n64k16 MMAs");
 
 struct MlaWgSmem {
   u8 q[kWgQBytes];
-  u8 k[kWgStages][kWgTileBytes];  // tiles of 1152-byte multiples: every tile starts 128-aligned
+  u8 k[kWgStages][kWgTileBytes];  // 72 KB tiles: every tile (and its 8 KB boxes) starts 1024-aligned
   u32 p[4][kWgK16][4][32];        // P's A fragments [warp][k16 chunk][register][lane], warpgroup 0 -> 1
   float alpha[4][2][32];          // the rows' rescale for this tile [warp][row half][lane]
-  unsigned long long full[kWgStages], empty[kWgStages];  // stage landed (128 cp.async arrivals) / warpgroup 0 done
+  unsigned long long full[kWgStages], empty[kWgStages];  // stage landed (its tensor copies' bytes) / warpgroup 0 done
   unsigned long long p_full, p_empty;                    // P of the tile written / read
 };
-
-// Arrives on `bar` when this thread's earlier cp.async copies have landed
-// (the barrier counts one arrival per issuing thread).
-KT_CUDA_FORCEINLINE void CpAsyncMbarArrive(unsigned long long* bar) {
-#if KT_CUDA_HAS_BULK
-  asm volatile("cp.async.mbarrier.arrive.noinc.shared::cta.b64 [%0];\n" ::"r"(SmemAddr(bar)) : "memory");
-#endif
-}
 
 // Tiles and q in the 128-byte swizzled layout of the tensor copies: 64-value
 // column blocks of 64 rows (8 KB each, 1024-aligned); in a block, row r's
@@ -159,8 +151,7 @@ __global__ void __launch_bounds__(256, 1)
     float alpha[2];
     if (wg == 0) {
       const int tile = tile0 + j;
-      MbarWait(&sm.full[st], use);  // tile j has landed
-      FenceProxyAsync();
+      MbarWait(&sm.full[st], use);  // tile j has landed (written and read by the async proxy: no fence)
       float s[4 * kWgN8];
       WgmmaFence();
 #pragma unroll
@@ -228,7 +219,6 @@ __global__ void __launch_bounds__(256, 1)
       alpha[0] = sm.alpha[ww][0][lane];
       alpha[1] = sm.alpha[ww][1][lane];
       MbarArrive(&sm.p_empty);
-      FenceProxyAsync();
     }
 #pragma unroll
     for (int jn = 0; jn < 32; ++jn) {
