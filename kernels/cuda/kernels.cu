@@ -548,10 +548,11 @@ bool MlaWgmmaRuns() { return KT_CUDA_WGMMA_BUILT && CcMajor() == 9; }
 
 MlaConfig MlaPick(int heads, int kv_len, int config) {
   if (config > 0 && config < kMlaConfigCount) return kMlaConfigs[config];
-  // 64 heads per block; from 8k rows on the pipelined wgmma kernel with
-  // tensor-map copies (H200, 128 heads: 32k 36.1 vs 56.2 us, 64k 50.5 vs
-  // 96.7, 16k 27.6 vs 35.4; mla_decode_wgmma.cuh).
-  if (heads >= 64 && kv_len >= 8192 && MlaWgmmaRuns()) return kMlaConfigs[5];
+  // 64 heads per block; from 4k rows on the pipelined wgmma kernel with
+  // tensor-map copies (H200, 128 heads, session 7: 4k 15.2 vs 17.8 us
+  // (config 4), 8k 18.8 vs 26.4, 32k 31.9 vs 56 (config 3); at 2k level
+  // with config 4, at 1k 12.0 vs 10.7; mla_decode_wgmma.cuh).
+  if (heads >= 64 && kv_len >= 4096 && MlaWgmmaRuns()) return kMlaConfigs[5];
   if (heads >= 64) return kv_len >= 8192 ? kMlaConfigs[3] : kMlaConfigs[4];
   if (kv_len >= 16384) return CcMajor() >= 9 ? kMlaConfigs[6] : kMlaConfigs[1];
   return kMlaConfigs[2];

@@ -120,7 +120,7 @@ cudaError_t Route(const float* logits, const float* bias, int ntok, const Router
 // 64-row tiles, 2 stages; 2: 16 x 32, 5 stages; 3: 64 x 32, 3 stages; 4: 16 x
 // 32, 2 stages, two blocks per SM; 5: 64 x 64 on Hopper warpgroup MMAs in
 // two pipelined warpgroups, sm_90a builds on Hopper only, the automatic
-// choice for >= 64 heads from 24k rows on there; 6: 16 x 32,
+// choice for >= 64 heads from 4k rows on there; 6: 16 x 32,
 // warp-specialised (a producer warp, two consumer groups), sm_90+, the
 // automatic choice for <= 32 heads from 16k rows on;
 // cudaErrorNotSupported where a kernel cannot run); every

@@ -21,6 +21,7 @@
 #include "kernels/cuda/bulk.cuh"
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/mma.cuh"
+#include "kernels/cuda/trace.cuh"
 
 namespace kt_cuda {
 
@@ -332,6 +333,7 @@ __global__ void __launch_bounds__(kMlaCombineThreads)
   __shared__ float red_ml[W][2];
   GridDependentsLaunch();  // the next kernel may start its own prologue (it waits for us before reading)
   GridDependencyWait();    // launched as a dependent of the decode kernel
+  KT_TRACE_COMBINE(0);
   const int h = blockIdx.x, tok = blockIdx.y, c0 = blockIdx.z * 32 * VEC;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const long long base = (static_cast<long long>(tok) * heads + h) * nsplit;
@@ -386,6 +388,7 @@ __global__ void __launch_bounds__(kMlaCombineThreads)
     }
     out[(static_cast<long long>(tok) * heads + h) * kMlaDv + c0 + threadIdx.x] = lt > 0.0f ? v / lt : 0.0f;
   }
+  KT_TRACE_COMBINE(1);
 }
 
 }  // namespace kt_cuda

@@ -24,10 +24,15 @@
 //
 // Measured on the H200 (KT_BENCH_MLA_CTX, 128 heads, against the mma.sync
 // kernel, config 3): 36.1 vs 56.2 us at 32k, 50.5 vs 96.7 us at 64k, 27.6
-// vs 35.4 us at 16k; the automatic choice from 8k rows on. Before the tensor
-// copies (16-byte cp.async scattered into unswizzled 8x8 core matrices by
-// warpgroup 1, 36 per thread per tile) it was 53.2 us at 32k: the copies'
-// issue stalled and warpgroup 0 waited for tiles as long as for its MMAs.
+// vs 35.4 us at 16k. Before the tensor copies (16-byte cp.async scattered
+// into unswizzled 8x8 core matrices by warpgroup 1, 36 per thread per tile)
+// it was 53.2 us at 32k: the copies' issue stalled and warpgroup 0 waited
+// for tiles as long as for its MMAs. Then (session 7) kt_mla_timeline
+// showed ~5 us of every call spent reading q (12 loads in flight per
+// thread) and ~4 us writing the partial result (32-byte pieces of 8 heads
+// per warp store): with all of q's loads in flight and the partial result
+// staged through shared memory, 32k takes 31.9 us, 4k 15.2 (the automatic
+// choice from 4k rows on).
 
 #pragma once
 
@@ -35,6 +40,7 @@
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/mla_decode.cuh"
 #include "kernels/cuda/mma.cuh"
+#include "kernels/cuda/trace.cuh"
 #include "kernels/cuda/wgmma.cuh"
 
 namespace kt_cuda {
@@ -89,6 +95,7 @@ __global__ void __launch_bounds__(256, 1)
 #if KT_CUDA_HAS_WGMMA
   extern __shared__ __align__(16) unsigned char smem_raw[];  // (dynamic shared memory starts 1024-aligned)
   MlaWgSmem& sm = *reinterpret_cast<MlaWgSmem*>(smem_raw);
+  KT_TRACE(0, 0);
   GridDependentsLaunch();
   const int split = blockIdx.x, ht = blockIdx.y, tok = blockIdx.z;
   const int tid = threadIdx.x, wg = tid >> 7, ww = (tid >> 5) & 3, lane = tid & 31;
@@ -121,6 +128,7 @@ __global__ void __launch_bounds__(256, 1)
   if (wg == 1)
     for (int j = 0; j < kWgStages && (tile0 + j + 1) * kWgRows <= kv_len - ntok; ++j) load_tile(j);
   GridDependencyWait();
+  KT_TRACE(1, 0);
   if (wg == 1)
     for (int j = 0; j < kWgStages; ++j)
       if ((tile0 + j + 1) * kWgRows > kv_len - ntok) load_tile(j);
@@ -128,16 +136,34 @@ __global__ void __launch_bounds__(256, 1)
   // each 8 lanes of a warp on 8 consecutive rows, its 4 lane groups on 4
   // consecutive 4-value pieces; 12 loads in flight per thread (a loop of
   // dependent round trips was ~40% of the stall samples under ncu).
-  const int r_lo = lane & 7, cq = lane >> 3;
-#pragma unroll 12
-  for (int it = tid >> 5; it < 8 * 36; it += 8) {
-    const int r = 8 * (it & 7) + r_lo, c = 16 * (it >> 3) + 4 * cq, h = ht * kWgHeads + r;
-    float4 v = make_float4(0.f, 0.f, 0.f, 0.f);
-    if (h < heads) v = __ldg(reinterpret_cast<const float4*>(q + (static_cast<long long>(tok) * heads + h) * kMlaDk + c));
-    *reinterpret_cast<uint2*>(sm.q + WgOffset(r, c)) = make_uint2(PackBf16(v.x, v.y), PackBf16(v.z, v.w));
+  // q as bf16 in the tiles' layout. Each warp owns 8 heads; a load reads
+  // 512 contiguous bytes of one head, and all 36-40 of a thread's loads are
+  // in flight at once (the H200 timeline: 147 KB per block in ~2 us, where
+  // 12 loads in flight per thread took ~6 us).
+  {
+    float4 qv[8][5];
+    const int r0 = 8 * (tid >> 5);
+#pragma unroll
+    for (int i = 0; i < 8; ++i) {
+      const int h = ht * kWgHeads + r0 + i;
+      const float* src = q + (static_cast<long long>(tok) * heads + h) * kMlaDk + 4 * lane;
+#pragma unroll
+      for (int j = 0; j < 5; ++j) {
+        qv[i][j] = make_float4(0.f, 0.f, 0.f, 0.f);
+        if (h < heads && (j < 4 || lane < 16)) qv[i][j] = __ldg(reinterpret_cast<const float4*>(src + 128 * j));
+      }
+    }
+#pragma unroll
+    for (int i = 0; i < 8; ++i)
+#pragma unroll
+      for (int j = 0; j < 5; ++j)
+        if (j < 4 || lane < 16)
+          *reinterpret_cast<uint2*>(sm.q + WgOffset(r0 + i, 128 * j + 4 * lane)) =
+              make_uint2(PackBf16(qv[i][j].x, qv[i][j].y), PackBf16(qv[i][j].z, qv[i][j].w));
   }
   FenceProxyAsync();
   __syncthreads();
+  KT_TRACE(2, 0);
 
   float o[128];  // O[:, 256 wg .. +255], unnormalised
 #pragma unroll
@@ -152,6 +178,7 @@ __global__ void __launch_bounds__(256, 1)
     if (wg == 0) {
       const int tile = tile0 + j;
       MbarWait(&sm.full[st], use);  // tile j has landed (written and read by the async proxy: no fence)
+      if (j == 0) KT_TRACE(3, 0);
       float s[4 * kWgN8];
       WgmmaFence();
 #pragma unroll
@@ -165,6 +192,7 @@ __global__ void __launch_bounds__(256, 1)
       }
       WgmmaCommit();
       WgmmaWait<0>();
+      if (j == 0) KT_TRACE(4, 0);
 #pragma unroll
       for (int h = 0; h < 2; ++h) {
         float mx = -KT_CUDA_INF;
@@ -245,23 +273,43 @@ __global__ void __launch_bounds__(256, 1)
       load_tile(j + kWgStages);
     }
   }
+  KT_TRACE(5, 0);
+  KT_TRACE(6, 128);
 
   const int nsplit = gridDim.x;
   const long long part = (static_cast<long long>(tok) * heads) * nsplit;
+  // The partial result goes out through shared memory (the tiles' space),
+  // so that each warp store writes 512 contiguous bytes of one head instead
+  // of 32 bytes of 8 heads (H200: ~1 us less per call). Rows are padded by
+  // 8 floats: a warp's float2 stores take 2 wavefronts.
+  constexpr int RS = kMlaDv + 8;
+  static_assert(kWgHeads * RS * 4 <= kWgStages * kWgTileBytes, "the staged result reuses the tile stages");
+  float* stage = reinterpret_cast<float*>(sm.k[0]);
+  __syncthreads();  // both warpgroups are done with the tiles
 #pragma unroll
-  for (int h = 0; h < 2; ++h) {
-    const int head = ht * kWgHeads + 16 * ww + g + 8 * h;
-    if (head >= heads) continue;
-    float* dst = part_o + (part + static_cast<long long>(head) * nsplit + split) * kMlaDv + 256 * wg + 2 * t4;
+  for (int h = 0; h < 2; ++h)
 #pragma unroll
     for (int jn = 0; jn < 32; ++jn)
-      *reinterpret_cast<float2*>(dst + 8 * jn) = make_float2(o[4 * jn + 2 * h], o[4 * jn + 2 * h + 1]);
-    if (wg == 0 && t4 == 0) {
+      *reinterpret_cast<float2*>(stage + (16 * ww + g + 8 * h) * RS + 256 * wg + 8 * jn + 2 * t4) =
+          make_float2(o[4 * jn + 2 * h], o[4 * jn + 2 * h + 1]);
+  if (wg == 0 && t4 == 0)
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int head = ht * kWgHeads + 16 * ww + g + 8 * h;
+      if (head >= heads) continue;
       float* ml = part_ml + (part + static_cast<long long>(head) * nsplit + split) * 2;
       ml[0] = m_run[h];
       ml[1] = l_run[h];
     }
+  __syncthreads();
+#pragma unroll 8
+  for (int i = tid; i < kWgHeads * kMlaDv / 4; i += 256) {
+    const int row = i >> 7, c = 4 * (i & 127), head = ht * kWgHeads + row;
+    if (head < heads)
+      *reinterpret_cast<float4*>(part_o + (part + static_cast<long long>(head) * nsplit + split) * kMlaDv + c) =
+          *reinterpret_cast<const float4*>(stage + row * RS + c);
   }
+  KT_TRACE(7, 0);
 #else
   __trap();  // built for a target without wgmma; the launcher does not pick this kernel there
 #endif

@@ -37,6 +37,7 @@
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/mla_decode.cuh"
 #include "kernels/cuda/mma.cuh"
+#include "kernels/cuda/trace.cuh"
 
 namespace kt_cuda {
 
@@ -103,9 +104,11 @@ __global__ void __launch_bounds__(kMwsThreads, 1)
     return;
   }
 
+  KT_TRACE(0, 0);
   const int grp = warp / kMwsGroupWarps, w = warp % kMwsGroupWarps;
   const int g = lane >> 2, t4 = lane & 3;
   GridDependencyWait();  // q comes from the previous kernel
+  KT_TRACE(1, 0);
 
   // q's A fragments for k16 steps kDepthSteps * w .. + kDepthSteps - 1, in
   // registers for the whole kernel. The block reads q once (bf16 in shared
@@ -128,6 +131,7 @@ __global__ void __launch_bounds__(kMwsThreads, 1)
     for (int kk = 0; kk < kDepthSteps; ++kk) LdMatrixX4(qa[kk], &qs[a_row][a_col + 16 * kk]);
     NamedBarrierSync(3, kConsumers);  // every warp has its fragments before the score buffers are written
   }
+  KT_TRACE(2, 0);
 
   float o[16][4];  // rows g, g + 8; columns 128 w + 8 j + 2 t4 (+1)
 #pragma unroll
@@ -211,6 +215,8 @@ __global__ void __launch_bounds__(kMwsThreads, 1)
     l_hi += __shfl_xor_sync(0xffffffffu, l_hi, off);
   }
 
+  KT_TRACE(5, 0);
+  KT_TRACE(6, 128);
   // Merge group 1 into group 0 through the (now idle) ring: O rows, then (m, l).
   float* xo = reinterpret_cast<float*>(&sm.k[0][0][0]);
   float* xml = xo + 16 * kMwsOLd;
@@ -264,6 +270,7 @@ __global__ void __launch_bounds__(kMwsThreads, 1)
       ml[1] = a0_hi * l_hi + a1_hi * l1_hi;
     }
   }
+  KT_TRACE(7, 0);
 #endif
 }
 
