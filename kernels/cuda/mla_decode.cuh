@@ -331,9 +331,10 @@ __global__ void __launch_bounds__(kMlaCombineThreads)
   constexpr int W = kMlaCombineThreads / 32;
   __shared__ float red_o[W][32 * VEC];
   __shared__ float red_ml[W][2];
+  KT_TRACE_COMBINE(0);
   GridDependentsLaunch();  // the next kernel may start its own prologue (it waits for us before reading)
   GridDependencyWait();    // launched as a dependent of the decode kernel
-  KT_TRACE_COMBINE(0);
+  KT_TRACE_COMBINE(1);
   const int h = blockIdx.x, tok = blockIdx.y, c0 = blockIdx.z * 32 * VEC;
   const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
   const long long base = (static_cast<long long>(tok) * heads + h) * nsplit;
@@ -388,7 +389,7 @@ __global__ void __launch_bounds__(kMlaCombineThreads)
     }
     out[(static_cast<long long>(tok) * heads + h) * kMlaDv + c0 + threadIdx.x] = lt > 0.0f ? v / lt : 0.0f;
   }
-  KT_TRACE_COMBINE(1);
+  KT_TRACE_COMBINE(2);
 }
 
 }  // namespace kt_cuda

@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
   TL_CHECK(cudaGraphLaunch(ge, s));
   TL_CHECK(cudaStreamSynchronize(s));
   // Clear the records, replay once more and read what the last call left.
-  static unsigned long long tr[kt_cuda::kTraceBlocks][kt_cuda::kTraceEvents], tc[kt_cuda::kTraceBlocks][2];
+  static unsigned long long tr[kt_cuda::kTraceBlocks][kt_cuda::kTraceEvents], tc[kt_cuda::kTraceBlocks][3];
   std::memset(tr, 0, sizeof(tr));
   std::memset(tc, 0, sizeof(tc));
   TL_CHECK(cudaMemcpyToSymbol(kt_cuda::g_trace, tr, sizeof(tr)));
@@ -156,11 +156,12 @@ int main(int argc, char** argv) {
       if (r[e] >= t0) v.push_back((r[e] - t0) / 1000.0);
     PrintPhase(names[e], v);
   }
-  for (int e = 0; e < 2; ++e) {
+  const char* merge_names[3] = {"merge block start", "merge after wait", "merge block end"};
+  for (int e = 0; e < 3; ++e) {
     std::vector<double> v;
     for (auto& r : tc)
       if (r[e] >= t0) v.push_back((r[e] - t0) / 1000.0);
-    PrintPhase(e ? "merge end" : "merge start (after wait)", v);
+    PrintPhase(merge_names[e], v);
   }
   return 0;
 }
