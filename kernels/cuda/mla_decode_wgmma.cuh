@@ -132,10 +132,6 @@ __global__ void __launch_bounds__(256, 1)
   if (wg == 1)
     for (int j = 0; j < kWgStages; ++j)
       if ((tile0 + j + 1) * kWgRows > kv_len - ntok) load_tile(j);
-  // q as bf16 in the tiles' layout: 8 row groups x 36 groups of 16 values,
-  // each 8 lanes of a warp on 8 consecutive rows, its 4 lane groups on 4
-  // consecutive 4-value pieces; 12 loads in flight per thread (a loop of
-  // dependent round trips was ~40% of the stall samples under ncu).
   // q as bf16 in the tiles' layout. Each warp owns 8 heads; a load reads
   // 512 contiguous bytes of one head, and all 36-40 of a thread's loads are
   // in flight at once (the H200 timeline: 147 KB per block in ~2 us, where
