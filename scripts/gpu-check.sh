@@ -6,27 +6,36 @@
 #   scripts/gpu-check.sh --test       checks only
 #   scripts/gpu-check.sh --bench      benchmarks only
 #   scripts/gpu-check.sh --quick      smaller subset of both
+#   scripts/gpu-check.sh --timeline --heads 128 --ctx 32768 --config 5
+#                                     one MLA call's phases block by block
+#                                     (kt_mla_timeline; the rest goes to it)
 # Environment: NVCC (default: nvcc on PATH, else /usr/local/cuda/bin/nvcc),
 #   KT_GPU_BUILD (build dir, default build-gpu), KT_CUDA_GENCODE (nvcc target
 #   flags; default from the GPU's compute capability, sm_90a on Hopper),
 #   KT_NVCC_FLAGS (extra nvcc flags, e.g. -lineinfo for a profiler).
 # Exit: 0 all passed, 1 a check failed, 77 no GPU (SKIPPED).
 set -euo pipefail
-if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then sed -n '2,13p' "$0"; exit 0; fi
+if [[ "${1:-}" == "--help" || "${1:-}" == "-h" ]]; then sed -n '2,16p' "$0"; exit 0; fi
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${KT_GPU_BUILD:-$root/build-gpu}
 nvcc=${NVCC:-$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)}
 mkdir -p "$build"
 
+timeline=0
 args=()
-for a in "$@"; do
-  case "$a" in
-    --test|--bench|--quick) args+=("$a") ;;
-    *) echo "gpu-check: unknown argument $a (see --help)" >&2; exit 2 ;;
-  esac
-done
-if [[ ${#args[@]} -eq 0 || ( ${#args[@]} -eq 1 && "${args[0]}" == --quick ) ]]; then
-  args+=(--test --bench)
+if [[ "${1:-}" == "--timeline" ]]; then
+  timeline=1  # the other arguments are kt_mla_timeline's
+  shift
+else
+  for a in "$@"; do
+    case "$a" in
+      --test|--bench|--quick) args+=("$a") ;;
+      *) echo "gpu-check: unknown argument $a (see --help)" >&2; exit 2 ;;
+    esac
+  done
+  if [[ ${#args[@]} -eq 0 || ( ${#args[@]} -eq 1 && "${args[0]}" == --quick ) ]]; then
+    args+=(--test --bench)
+  fi
 fi
 
 if [[ -z "${KT_CUDA_GENCODE:-}" ]]; then
@@ -42,6 +51,11 @@ flags=(-std=c++17 -O3 $KT_CUDA_GENCODE ${KT_NVCC_FLAGS:-} -I"$root" -Xcompiler=-
 if [[ "$KT_CUDA_GENCODE" == *sm_90a* ]]; then flags+=(-DKT_CUDA_WGMMA_BUILT=1); fi
 # Host-only C++ of the NVRTC check (the driver and the kt_base status it
 # returns), in the C++ standard CMake builds it with; nvcc finds nvrtc.h.
+if [[ $timeline -eq 1 ]]; then
+  # The MLA kernels with their phase stamps compiled in (trace.cuh).
+  "$nvcc" "${flags[@]}" -DKT_CUDA_TRACE "$root/kernels/cuda/mla_timeline.cu" -o "$build/kt_mla_timeline"
+  exec "$build/kt_mla_timeline" "$@"
+fi
 ccflags=(-std=c++20 -O2 -I"$root" -Xcompiler=-Wall,-Wextra,-Wno-unused-parameter -Werror=all-warnings)
 echo "gpu-check: building with $nvcc $KT_CUDA_GENCODE into $build"
 pids=()

@@ -1,6 +1,6 @@
 // kt_mla_timeline: where an MLA decode call spends its time, block by block.
 //
-// Built with KT_CUDA_TRACE (scripts/mla-timeline.sh), so the MLA kernels
+// Built with KT_CUDA_TRACE (scripts/gpu-check.sh --timeline), so the MLA kernels
 // record the global timer at their phase boundaries (trace.cuh). The tool
 // replays MlaDecode in a CUDA graph of 20 calls, as kt_gpu_test's benchmark
 // does (rotating cache copies to defeat L2), and prints for the last call
@@ -41,7 +41,7 @@ void Usage() {
       "examples:\n"
       "  kt_mla_timeline --heads 128 --ctx 32768 --config 5\n"
       "  kt_mla_timeline --heads 16 --ctx 4096 --config 6\n"
-      "Build and run on a GPU machine: scripts/mla-timeline.sh --heads 16 --ctx 32768\n");
+      "Build and run on a GPU machine: scripts/gpu-check.sh --timeline --heads 16 --ctx 32768\n");
 }
 
 void PrintPhase(const char* name, std::vector<double> v) {
