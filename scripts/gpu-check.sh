@@ -49,13 +49,13 @@ fi
 flags=(-std=c++17 -O3 $KT_CUDA_GENCODE ${KT_NVCC_FLAGS:-} -I"$root" -Xcompiler=-Wall,-Wextra,-Wno-unused-parameter -Werror=all-warnings)
 # The host code may pick the wgmma MLA kernel only if its sm_90a build exists.
 if [[ "$KT_CUDA_GENCODE" == *sm_90a* ]]; then flags+=(-DKT_CUDA_WGMMA_BUILT=1); fi
-# Host-only C++ of the NVRTC check (the driver and the kt_base status it
-# returns), in the C++ standard CMake builds it with; nvcc finds nvrtc.h.
 if [[ $timeline -eq 1 ]]; then
   # The MLA kernels with their phase stamps compiled in (trace.cuh).
   "$nvcc" "${flags[@]}" -DKT_CUDA_TRACE "$root/kernels/cuda/mla_timeline.cu" -o "$build/kt_mla_timeline"
   exec "$build/kt_mla_timeline" "$@"
 fi
+# Host-only C++ of the NVRTC check (the driver and the kt_base status it
+# returns), in the C++ standard CMake builds it with; nvcc finds nvrtc.h.
 ccflags=(-std=c++20 -O2 -I"$root" -Xcompiler=-Wall,-Wextra,-Wno-unused-parameter -Werror=all-warnings)
 echo "gpu-check: building with $nvcc $KT_CUDA_GENCODE into $build"
 pids=()

@@ -121,7 +121,7 @@ int main(int argc, char** argv) {
   TL_CHECK(cudaGraphLaunch(ge, s));
   TL_CHECK(cudaStreamSynchronize(s));
   // Clear the records, replay once more and read what the last call left.
-  static unsigned long long tr[kt_cuda::kTraceBlocks][kt_cuda::kTraceEvents], tc[kt_cuda::kTraceBlocks][3];
+  static unsigned long long tr[kt_cuda::kTraceBlocks][kt_cuda::kTraceEvents], tc[kt_cuda::kTraceBlocks][kt_cuda::kTraceCombineEvents];
   std::memset(tr, 0, sizeof(tr));
   std::memset(tc, 0, sizeof(tc));
   TL_CHECK(cudaMemcpyToSymbol(kt_cuda::g_trace, tr, sizeof(tr)));
@@ -156,8 +156,8 @@ int main(int argc, char** argv) {
       if (r[e] >= t0) v.push_back((r[e] - t0) / 1000.0);
     PrintPhase(names[e], v);
   }
-  const char* merge_names[3] = {"merge block start", "merge after wait", "merge block end"};
-  for (int e = 0; e < 3; ++e) {
+  const char* merge_names[kt_cuda::kTraceCombineEvents] = {"merge block start", "merge after wait", "merge block end"};
+  for (int e = 0; e < kt_cuda::kTraceCombineEvents; ++e) {
     std::vector<double> v;
     for (auto& r : tc)
       if (r[e] >= t0) v.push_back((r[e] - t0) / 1000.0);

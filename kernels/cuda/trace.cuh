@@ -7,9 +7,9 @@
 
 #ifdef KT_CUDA_TRACE
 namespace kt_cuda {
-constexpr int kTraceBlocks = 1024, kTraceEvents = 8;
+constexpr int kTraceBlocks = 1024, kTraceEvents = 8, kTraceCombineEvents = 3;
 __device__ unsigned long long g_trace[kTraceBlocks][kTraceEvents];
-__device__ unsigned long long g_trace_combine[kTraceBlocks][3];
+__device__ unsigned long long g_trace_combine[kTraceBlocks][kTraceCombineEvents];
 __device__ __forceinline__ unsigned long long TraceNow() {
   unsigned long long t;
   asm volatile("mov.u64 %0, %%globaltimer;" : "=l"(t));
