@@ -58,8 +58,9 @@ fi
 # returns), in the C++ standard CMake builds it with; nvcc finds nvrtc.h.
 ccflags=(-std=c++20 -O2 -I"$root" -Xcompiler=-Wall,-Wextra,-Wno-unused-parameter -Werror=all-warnings)
 echo "gpu-check: building with $nvcc $KT_CUDA_GENCODE into $build"
+cuda_srcs=(kernels gemm_prefill gemm_cublas gpu_test gpu_fused_test gpu_layer_bench gpu_nvrtc_check)
 pids=()
-for src in kernels gemm_prefill gemm_cublas gpu_test gpu_layer_bench gpu_nvrtc_check; do
+for src in "${cuda_srcs[@]}"; do
   "$nvcc" "${flags[@]}" -c "$root/kernels/cuda/$src.cu" -o "$build/$src.o" &
   pids+=($!)
 done
@@ -69,7 +70,7 @@ for src in compiler/nvrtc/nvrtc_driver runtime/base/status; do
 done
 for p in "${pids[@]}"; do wait "$p"; done
 objs=()
-for o in kernels gemm_prefill gemm_cublas gpu_test gpu_layer_bench gpu_nvrtc_check nvrtc_driver status; do
+for o in "${cuda_srcs[@]}" nvrtc_driver status; do
   objs+=("$build/$o.o")
 done
 "$nvcc" $KT_CUDA_GENCODE "${objs[@]}" -lcublas -lnvrtc -o "$build/kt_gpu_test"

@@ -11,8 +11,8 @@ constexpr int kF32 = 0, kF16 = 1, kQ8_0 = 8, kQ4_K = 12, kQ5_K = 13, kQ6_K = 14,
 }  // namespace
 
 std::vector<std::string> DecodeKernelNames(const std::set<int>& gpu_types, const std::string& arch) {
-  // What every GPU layer runs whatever its weights: norms, RoPE, the
-  // quantisers, MLA decode in the block shapes MlaDecode picks (configs 1-4,
+  // What every GPU layer runs whatever its weights: norms (with the
+  // quantising epilogue), RoPE, the MLA cache append, the quantisers, MLA decode in the block shapes MlaDecode picks (configs 1-4,
   // the warp-specialised kernel (config 6) and on sm_90a the wgmma kernel
   // (config 5)) and its merge (both widths), the router, the FFN's
   // element-wise ops, lm_head's argmax.
@@ -25,6 +25,8 @@ std::vector<std::string> DecodeKernelNames(const std::set<int>& gpu_types, const
       "&kt_cuda::MlaCombineKernel<4>", "&kt_cuda::RouterKernel",
       "&kt_cuda::SiluMulKernel",           "&kt_cuda::AddKernel",
       "&kt_cuda::ArgmaxKernel",            "&kt_cuda::F32ToBf16Kernel",
+      "&kt_cuda::RmsNormI8Kernel",         "&kt_cuda::SiluMulI8Kernel",
+      "&kt_cuda::MlaKvAppendKernel",
   };
   if (arch == "sm_90a") names.push_back("&kt_cuda::MlaDecodeWgmmaKernel");
   // One token per step (int8 dp4a GEMV, K split or not) and 3-16 tokens

@@ -16,7 +16,8 @@ const std::vector<std::string> kHeaders = {
     "kernels/cuda/common.cuh", "kernels/cuda/mma.cuh",         "kernels/cuda/gemv_quant.cuh",
     "kernels/cuda/ops.cuh",    "kernels/cuda/mla_decode.cuh", "kernels/cuda/gemm_prefill.cuh",
     "kernels/cuda/gemv_tc.cuh", "kernels/cuda/mla_prefill.cuh", "kernels/cuda/gemv_i8.cuh",
-    "kernels/cuda/bulk.cuh", "kernels/cuda/gemv_smallk.cuh", "kernels/cuda/trace.cuh"};
+    "kernels/cuda/bulk.cuh", "kernels/cuda/gemv_smallk.cuh", "kernels/cuda/trace.cuh",
+    "kernels/cuda/quant_i8.cuh"};
 
 class NvrtcDriverTest : public ::testing::Test {
  protected:

@@ -180,6 +180,24 @@ inline std::vector<double> RefGemv(const std::vector<float>& wf, int k, int n, c
   return y;
 }
 
+// RoPE of pair i (values x0, x1) at position `pos` in double: the YaRN
+// ramp between corr_lo and corr_hi (kt_cuda::YarnCorrDims) and its
+// magnitude scale when factor > 1, none otherwise.
+inline void RefRope(double x0, double x1, int pos, int i, int n_dims, double freq_base, double factor, double corr_lo,
+                    double corr_hi, double* o0, double* o1) {
+  const double te = pos * std::pow(freq_base, -2.0 * i / n_dims);
+  const double fs = 1.0 / factor;
+  double th = fs * te, ms = 1.0;
+  if (factor > 1.0) {
+    const double y = (i - corr_lo) / std::max(0.001, corr_hi - corr_lo);
+    const double ramp = 1.0 - std::min(1.0, std::max(0.0, y));
+    th = fs * te * (1 - ramp) + te * ramp;
+    ms = 1.0 + 0.1 * std::log(1.0 / fs);
+  }
+  *o0 = (x0 * std::cos(th) - x1 * std::sin(th)) * ms;
+  *o1 = (x0 * std::sin(th) + x1 * std::cos(th)) * ms;
+}
+
 inline std::string Fmt(const char* f, ...) {
   char buf[512];
   va_list ap;
@@ -251,5 +269,6 @@ struct WeightCopies {
 // Benchmarks and checks in other files of the program.
 void BenchLayer();
 void TestNvrtc();  // gpu_nvrtc_check.cu: kernels compiled by compiler/nvrtc, run through the driver API
+void TestFused();  // gpu_fused_test.cu: producers with a quantising epilogue, the MLA cache append
 
 }  // namespace kt_gpu_harness

@@ -8,6 +8,15 @@
 // Q8_0 for the per-head absorption matrices, f32 for norms and the router;
 // several layers with their own weights and caches so that nothing is served
 // from L2 between replays.
+//
+// Two orders of the same work on the same weights, timed in the same run:
+//  * unfused: every op its own kernel (28 launches for a V3 layer);
+//  * fused (19 launches): the norms and the SiLU product quantise their
+//    output for the dp4a GEMVs in their own epilogue (RmsNormI8,
+//    SiluMulI8), the matrices that read the same input are one matrix
+//    ([q_a | kv_a] or [q | kv_a]; [gate | up]: a layout the compiler chooses
+//    when it writes the artifact; the unfused order reads their row ranges),
+//    and the cache row is appended by one kernel (MlaKvAppend).
 #include <cmath>
 
 #include "kernels/cuda/gemm_prefill.h"
@@ -49,9 +58,11 @@ std::unique_ptr<Dev<float>> Vec(size_t n, Rng& rng, float base, float spread) {
   return d;
 }
 
+// Matrices that read the same input are stored as one: qkv = [q_a | kv_a]
+// (or [q | kv_a] without q_lora), gate_up = [gate | up].
 struct LayerWeights {
   std::unique_ptr<Dev<float>> attn_norm, q_a_norm, kv_a_norm, ffn_norm, router_bias;
-  Mat q_a, q_b, q, kv_a, w_kb, w_vb, o, router, gate, up, down;
+  Mat qkv, q_b, w_kb, w_vb, o, router, gate_up, down;
   std::unique_ptr<Dev<uint16_t>> cache;
   size_t bytes = 0;  // weights (the step also reads ctx cache rows)
 };
@@ -63,24 +74,19 @@ LayerWeights MakeLayer(const LayerShape& s, int ctx, Rng& rng) {
   L.kv_a_norm = Vec(512, rng, 1.0f, 0.1f);
   L.ffn_norm = Vec(s.hidden, rng, 1.0f, 0.1f);
   L.router_bias = Vec(s.n_expert, rng, 0.0f, 0.01f);
+  L.qkv = Mat(kQ4K, s.hidden, (s.q_lora ? s.q_lora : qd) + 576, rng);
   if (s.q_lora) {
     L.q_a_norm = Vec(s.q_lora, rng, 1.0f, 0.1f);
-    L.q_a = Mat(kQ4K, s.hidden, s.q_lora, rng);
     L.q_b = Mat(kQ4K, s.q_lora, qd, rng);
-    L.bytes += L.q_a.bytes + L.q_b.bytes;
-  } else {
-    L.q = Mat(kQ4K, s.hidden, qd, rng);
-    L.bytes += L.q.bytes;
+    L.bytes += L.q_b.bytes;
   }
-  L.kv_a = Mat(kQ4K, s.hidden, 576, rng);
   L.w_kb = Mat(kQ80, 128, 512 * s.heads, rng);  // per head: 512 rows of 128
   L.w_vb = Mat(kQ80, 512, 128 * s.heads, rng);  // per head: 128 rows of 512
   L.o = Mat(kQ4K, 128 * s.heads, s.hidden, rng);
   L.router = Mat(kF32, s.hidden, s.n_expert, rng);
-  L.gate = Mat(kQ4K, s.hidden, s.shared_ff, rng);
-  L.up = Mat(kQ4K, s.hidden, s.shared_ff, rng);
+  L.gate_up = Mat(kQ4K, s.hidden, 2 * s.shared_ff, rng);
   L.down = Mat(kQ4K, s.shared_ff, s.hidden, rng);
-  L.bytes += L.kv_a.bytes + L.w_kb.bytes + L.w_vb.bytes + L.o.bytes + L.router.bytes + L.gate.bytes + L.up.bytes +
+  L.bytes += L.qkv.bytes + L.w_kb.bytes + L.w_vb.bytes + L.o.bytes + L.router.bytes + L.gate_up.bytes +
              L.down.bytes + 4ull * (2 * s.hidden + 512 + s.q_lora + s.n_expert);
   std::vector<uint16_t> c(static_cast<size_t>(ctx) * 576);
   for (auto& v : c) v = FloatToBf16(rng.Sym());
@@ -90,53 +96,71 @@ LayerWeights MakeLayer(const LayerShape& s, int ctx, Rng& rng) {
 }
 
 // Activations, shared by the layers (one token).
+// qkv = [q_a | kv] (or [q | kv]): the one projection's output; gu = [g | u].
 struct Acts {
-  Dev<float> x, xn, qa, q, kv, qm, lat, oin, attn, h, hn, logits, wts, g, u, act, ffn;
+  Dev<float> x, xn, qkv, q, qm, lat, oin, attn, h, hn, logits, wts, gu, act, ffn;
   Dev<int> ids, pos;
   Dev<uint8_t> ws, mla_ws;
   Acts(const LayerShape& s, int ctx)
-      : x(s.hidden), xn(s.hidden), qa(std::max(1, s.q_lora)), q(s.heads * 192), kv(576), qm(s.heads * 576),
-        lat(s.heads * 512), oin(s.heads * 128), attn(s.hidden), h(s.hidden), hn(s.hidden), logits(s.n_expert),
-        wts(s.top_k), g(s.shared_ff), u(s.shared_ff), act(s.shared_ff), ffn(s.hidden), ids(s.top_k), pos(1),
+      : x(s.hidden), xn(s.hidden), qkv((s.q_lora ? s.q_lora : s.heads * 192) + 576), q(s.heads * 192),
+        qm(s.heads * 576), lat(s.heads * 512), oin(s.heads * 128), attn(s.hidden), h(s.hidden), hn(s.hidden),
+        logits(s.n_expert), wts(s.top_k), gu(2 * s.shared_ff), act(s.shared_ff), ffn(s.hidden), ids(s.top_k), pos(1),
         ws(kt_cuda::GemvI8WorkspaceBytes(std::max({s.hidden, s.q_lora, 128 * s.heads, s.shared_ff}))),
         mla_ws(kt_cuda::MlaDecodeWorkspaceBytes(1, s.heads, ctx)) {}
 };
 
 // One layer's GPU work for the token at position ctx - 1 (its cache row is
-// appended here, then attended with the ctx - 1 rows before it).
-void RunLayer(const LayerShape& s, int ctx, const LayerWeights& L, Acts& a, cudaStream_t st) {
+// appended here, then attended with the ctx - 1 rows before it), in the
+// fused or the unfused order (file comment).
+void RunLayer(const LayerShape& s, int ctx, const LayerWeights& L, Acts& a, bool fused, cudaStream_t st) {
   const float eps = 1e-6f;
-  const int qd = s.heads * 192;
+  const int qd = s.heads * 192, qn = s.q_lora ? s.q_lora : qd, qkv_n = qn + 576, ff = s.shared_ff;
   kt_cuda::Yarn yarn;
   yarn.factor = 40.0f;
-  CK(kt_cuda::RmsNorm(a.x.p, nullptr, nullptr, L.attn_norm->p, a.xn.p, 1, s.hidden, eps, st));
-  CK(kt_cuda::GemvI8Quantize(kQ4K, a.xn.p, s.hidden, 1, s.hidden, a.ws.p, st));
-  if (s.q_lora) {
-    CK(kt_cuda::GemvI8Prepared(kQ4K, L.q_a.p(), L.q_a.rb, s.hidden, s.q_lora, 1, a.qa.p, s.q_lora, a.ws.p, st));
-    CK(kt_cuda::GemvI8Prepared(kQ4K, L.kv_a.p(), L.kv_a.rb, s.hidden, 576, 1, a.kv.p, 576, a.ws.p, st));
-    CK(kt_cuda::RmsNorm(a.qa.p, nullptr, nullptr, L.q_a_norm->p, a.qa.p, 1, s.q_lora, eps, st));  // in place
-    CK(kt_cuda::GemvI8(kQ4K, L.q_b.p(), L.q_b.rb, s.q_lora, qd, a.qa.p, s.q_lora, 1, a.q.p, qd, a.ws.p, st));
+  float* kv = a.qkv.p + qn;  // kv_a's output inside [q_a | kv] or [q | kv]
+  uint16_t* row = L.cache->p + static_cast<size_t>(ctx - 1) * 576;
+  // The first q_lora (or qd) rows of qkv are q_a (or q), the last 576 kv_a.
+  const uint8_t* kv_w = L.qkv.p() + L.qkv.rb * qn;
+  if (fused) {
+    CK(kt_cuda::RmsNormI8(a.x.p, nullptr, nullptr, L.attn_norm->p, nullptr, 1, s.hidden, eps, kQ4K, a.ws.p, st));
+    CK(kt_cuda::GemvI8Prepared(kQ4K, L.qkv.p(), L.qkv.rb, s.hidden, qkv_n, 1, a.qkv.p, qkv_n, a.ws.p, st));
+    if (s.q_lora) {
+      CK(kt_cuda::RmsNormI8(a.qkv.p, nullptr, nullptr, L.q_a_norm->p, nullptr, 1, s.q_lora, eps, kQ4K, a.ws.p, st));
+      CK(kt_cuda::GemvI8Prepared(kQ4K, L.q_b.p(), L.q_b.rb, s.q_lora, qd, 1, a.q.p, qd, a.ws.p, st));
+    }
+    CK(kt_cuda::MlaKvAppend(kv, qkv_n, 1, L.kv_a_norm->p, eps, 512, a.pos.p, yarn, row, st));
   } else {
-    CK(kt_cuda::GemvI8Prepared(kQ4K, L.q.p(), L.q.rb, s.hidden, qd, 1, a.q.p, qd, a.ws.p, st));
-    CK(kt_cuda::GemvI8Prepared(kQ4K, L.kv_a.p(), L.kv_a.rb, s.hidden, 576, 1, a.kv.p, 576, a.ws.p, st));
+    CK(kt_cuda::RmsNorm(a.x.p, nullptr, nullptr, L.attn_norm->p, a.xn.p, 1, s.hidden, eps, st));
+    CK(kt_cuda::GemvI8Quantize(kQ4K, a.xn.p, s.hidden, 1, s.hidden, a.ws.p, st));
+    CK(kt_cuda::GemvI8Prepared(kQ4K, L.qkv.p(), L.qkv.rb, s.hidden, qn, 1, a.qkv.p, qn, a.ws.p, st));
+    CK(kt_cuda::GemvI8Prepared(kQ4K, kv_w, L.qkv.rb, s.hidden, 576, 1, kv, 576, a.ws.p, st));
+    if (s.q_lora) {
+      CK(kt_cuda::RmsNorm(a.qkv.p, nullptr, nullptr, L.q_a_norm->p, a.qkv.p, 1, s.q_lora, eps, st));  // in place
+      CK(kt_cuda::GemvI8(kQ4K, L.q_b.p(), L.q_b.rb, s.q_lora, qd, a.qkv.p, s.q_lora, 1, a.q.p, qd, a.ws.p, st));
+    }
+    // Cache row: [norm(c_kv) | roped k_pe] in bf16 at position ctx - 1, all in
+    // place in kv (no copy node: a memcpy between kernels ends the PDL overlap).
+    CK(kt_cuda::RmsNorm(kv, nullptr, nullptr, L.kv_a_norm->p, kv, 1, 512, eps, st));
+    CK(kt_cuda::RopeYarn(kv, a.pos.p, 1, 1, 576, 512, yarn, st));
+    CK(kt_cuda::F32ToBf16(kv, row, 576, st));
   }
-  // Cache row: [norm(c_kv) | roped k_pe] in bf16 at position ctx - 1, all in
-  // place in kv (no copy node: a memcpy between kernels ends the PDL overlap).
-  CK(kt_cuda::RmsNorm(a.kv.p, nullptr, nullptr, L.kv_a_norm->p, a.kv.p, 1, 512, eps, st));
-  CK(kt_cuda::RopeYarn(a.kv.p, a.pos.p, 1, 1, 576, 512, yarn, st));
-  CK(kt_cuda::F32ToBf16(a.kv.p, L.cache->p + static_cast<size_t>(ctx - 1) * 576, 576, st));
   // q: rope q_pe straight into [q_lat 512 | q_pe 64] per head, absorb q_nope
   // through W_kb into q_lat.
-  CK(kt_cuda::RopeYarn(a.q.p, a.pos.p, 1, s.heads, 192, 128, yarn, st, a.qm.p, 576, 512));
-  CK(kt_cuda::Gemv(kQ80, L.w_kb.p(), L.w_kb.rb, 128, 512, a.q.p, 128, 1, a.qm.p, 512, st, s.heads, 512 * L.w_kb.rb,
-                   192, 576));
+  const float* q = s.q_lora ? a.q.p : a.qkv.p;
+  CK(kt_cuda::RopeYarn(const_cast<float*>(q), a.pos.p, 1, s.heads, 192, 128, yarn, st, a.qm.p, 576, 512));
+  CK(kt_cuda::Gemv(kQ80, L.w_kb.p(), L.w_kb.rb, 128, 512, q, 128, 1, a.qm.p, 512, st, s.heads, 512 * L.w_kb.rb, 192,
+                   576));
   CK(kt_cuda::MlaDecode(a.qm.p, L.cache->p, 1, s.heads, ctx, 1.0f / std::sqrt(192.0f), a.lat.p, a.mla_ws.p, st));
   CK(kt_cuda::Gemv(kQ80, L.w_vb.p(), L.w_vb.rb, 512, 128, a.lat.p, 512, 1, a.oin.p, 128, st, s.heads,
                    128 * L.w_vb.rb, 512, 128));
   CK(kt_cuda::GemvI8(kQ4K, L.o.p(), L.o.rb, 128 * s.heads, s.hidden, a.oin.p, 128 * s.heads, 1, a.attn.p, s.hidden,
                      a.ws.p, st));
-  // h = x + attention; hn = norm(h); router; shared expert.
-  CK(kt_cuda::RmsNorm(a.attn.p, a.x.p, a.h.p, L.ffn_norm->p, a.hn.p, 1, s.hidden, eps, st));
+  // h = x + attention; hn = norm(h) (the router reads it in f32, the shared
+  // expert quantised); router; shared expert.
+  if (fused)
+    CK(kt_cuda::RmsNormI8(a.attn.p, a.x.p, a.h.p, L.ffn_norm->p, a.hn.p, 1, s.hidden, eps, kQ4K, a.ws.p, st));
+  else
+    CK(kt_cuda::RmsNorm(a.attn.p, a.x.p, a.h.p, L.ffn_norm->p, a.hn.p, 1, s.hidden, eps, st));
   CK(kt_cuda::Gemv(kF32, L.router.p(), L.router.rb, s.hidden, s.n_expert, a.hn.p, s.hidden, 1, a.logits.p,
                    s.n_expert, st));
   kt_cuda::Router r;
@@ -148,12 +172,18 @@ void RunLayer(const LayerShape& s, int ctx, const LayerWeights& L, Acts& a, cuda
   r.norm = s.sigmoid;
   r.scale = s.sigmoid ? 2.5f : 1.0f;
   CK(kt_cuda::Route(a.logits.p, s.sigmoid ? L.router_bias->p : nullptr, 1, r, a.ids.p, a.wts.p, st));
-  CK(kt_cuda::GemvI8Quantize(kQ4K, a.hn.p, s.hidden, 1, s.hidden, a.ws.p, st));
-  CK(kt_cuda::GemvI8Prepared(kQ4K, L.gate.p(), L.gate.rb, s.hidden, s.shared_ff, 1, a.g.p, s.shared_ff, a.ws.p, st));
-  CK(kt_cuda::GemvI8Prepared(kQ4K, L.up.p(), L.up.rb, s.hidden, s.shared_ff, 1, a.u.p, s.shared_ff, a.ws.p, st));
-  CK(kt_cuda::SiluMul(a.g.p, a.u.p, a.act.p, s.shared_ff, st));
-  CK(kt_cuda::GemvI8(kQ4K, L.down.p(), L.down.rb, s.shared_ff, s.hidden, a.act.p, s.shared_ff, 1, a.ffn.p, s.hidden,
-                     a.ws.p, st));
+  if (fused) {
+    CK(kt_cuda::GemvI8Prepared(kQ4K, L.gate_up.p(), L.gate_up.rb, s.hidden, 2 * ff, 1, a.gu.p, 2 * ff, a.ws.p, st));
+    CK(kt_cuda::SiluMulI8(a.gu.p, a.gu.p + ff, 2 * ff, 1, ff, nullptr, kQ4K, a.ws.p, st));
+    CK(kt_cuda::GemvI8Prepared(kQ4K, L.down.p(), L.down.rb, ff, s.hidden, 1, a.ffn.p, s.hidden, a.ws.p, st));
+  } else {
+    const uint8_t* up_w = L.gate_up.p() + L.gate_up.rb * ff;
+    CK(kt_cuda::GemvI8Quantize(kQ4K, a.hn.p, s.hidden, 1, s.hidden, a.ws.p, st));
+    CK(kt_cuda::GemvI8Prepared(kQ4K, L.gate_up.p(), L.gate_up.rb, s.hidden, ff, 1, a.gu.p, ff, a.ws.p, st));
+    CK(kt_cuda::GemvI8Prepared(kQ4K, up_w, L.gate_up.rb, s.hidden, ff, 1, a.gu.p + ff, ff, a.ws.p, st));
+    CK(kt_cuda::SiluMul(a.gu.p, a.gu.p + ff, a.act.p, ff, st));
+    CK(kt_cuda::GemvI8(kQ4K, L.down.p(), L.down.rb, ff, s.hidden, a.act.p, ff, 1, a.ffn.p, s.hidden, a.ws.p, st));
+  }
   // (The routed experts' sum, from the CPU, joins here.)
   CK(kt_cuda::Add(a.h.p, a.ffn.p, a.x.p, s.hidden, st));
 }
@@ -170,15 +200,21 @@ void BenchLayer() {
     for (int i = 0; i < nl; ++i) layers.push_back(MakeLayer(s, max_ctx, rng));
     for (int ctx : {4096, 32768}) {
       Acts a(s, ctx);
-      a.x.Up(RandomVec(s.hidden, rng));
       a.pos.Up(std::vector<int>{ctx - 1});
-      const double us = TimeGraph([&](cudaStream_t st, int i) { RunLayer(s, ctx, layers[i % nl], a, st); }, 2 * nl, 9);
-      bool finite = true;
-      for (float v : a.x.Down()) finite = finite && std::isfinite(v);
       const double bytes = static_cast<double>(layers[0].bytes) + static_cast<double>(ctx) * 576 * 2;
-      g_rows.push_back({Fmt("%s layer, GPU part, 1 token, ctx %d, one graph (%.1f MB; output %s)", s.name, ctx,
-                            bytes / 1e6, finite ? "finite" : "NOT FINITE"),
-                        us, bytes / us / 1e3, bytes / us / 1e3 / g_bw, 0, 0, "GB/s"});
+      double unfused_us = 0;
+      for (bool fused : {false, true}) {
+        a.x.Up(RandomVec(s.hidden, rng));
+        const double us =
+            TimeGraph([&](cudaStream_t st, int i) { RunLayer(s, ctx, layers[i % nl], a, fused, st); }, 2 * nl, 9);
+        bool finite = true;
+        for (float v : a.x.Down()) finite = finite && std::isfinite(v);
+        g_rows.push_back({Fmt("%s layer, GPU part, 1 token, ctx %d, one graph, %s (%.1f MB; output %s)", s.name, ctx,
+                              fused ? "fused" : "unfused", bytes / 1e6, finite ? "finite" : "NOT FINITE"),
+                          us, bytes / us / 1e3, bytes / us / 1e3 / g_bw, fused ? unfused_us : 0,
+                          fused ? unfused_us / us : 0, "GB/s"});
+        unfused_us = us;
+      }
     }
   }
 }

@@ -113,7 +113,7 @@ const char* const kGemvSplitExpr = "&kt_cuda::GemvI8Q4KKernel<1, 2, 3, 4>";
 const char* const kGemvExpr = "&kt_cuda::GemvI8Q4KKernel<1, 2, 3, 1>";
 constexpr int kI8Warps = 4, kR = 2;  // gemv_i8.cuh's kI8Warps; R above
 
-// The kernel parameter kt_cuda::I8Act (gemv_i8.cuh), passed by value. The
+// The kernel parameter kt_cuda::I8Act (quant_i8.cuh), passed by value. The
 // header is not included here: its non-template kernels would then be
 // defined a second time next to kernels.cu's.
 struct I8ActArg {
@@ -279,7 +279,8 @@ bool Run(const std::string& cache_dir) {
   const char* env_root = std::getenv("KT_SOURCE_ROOT");
   const std::string root = env_root && *env_root ? env_root : ".";
   auto headers = kt::nvrtc::ReadHeaders(root, {"kernels/cuda/common.cuh", "kernels/cuda/mma.cuh",
-                                               "kernels/cuda/gemv_i8.cuh", "kernels/cuda/ops.cuh"});
+                                               "kernels/cuda/quant_i8.cuh", "kernels/cuda/gemv_i8.cuh",
+                                               "kernels/cuda/ops.cuh"});
   if (!headers.ok()) {
     std::printf("  nvrtc: cannot read the kernel headers (set KT_SOURCE_ROOT to the source tree): %s\n",
                 headers.status().ToString().c_str());

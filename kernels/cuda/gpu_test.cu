@@ -384,22 +384,11 @@ void TestOps() {
     std::vector<int> pos(ntok);
     for (int t = 0; t < ntok; ++t) pos[t] = t == 0 ? 0 : static_cast<int>(rng.Next() % 32768);
     std::vector<double> ref(x.begin(), x.end());
-    const double fs = 1.0 / c.factor;
     for (int t = 0; t < ntok; ++t)
       for (int h = 0; h < c.heads; ++h)
         for (int i = 0; i < 32; ++i) {
-          const double te = pos[t] * std::pow(10000.0, -2.0 * i / 64);
-          double th = fs * te, ms = 1.0;
-          if (c.factor > 1.0f) {
-            const double y = (i - lo) / std::max(0.001, static_cast<double>(hi - lo));
-            const double ramp = 1.0 - std::min(1.0, std::max(0.0, y));
-            th = fs * te * (1 - ramp) + te * ramp;
-            ms = 1.0 + 0.1 * std::log(1.0 / fs);
-          }
           const size_t j = (static_cast<size_t>(t) * c.heads + h) * c.stride + c.offset + 2 * i;
-          const double x0 = x[j], x1 = x[j + 1];
-          ref[j] = (x0 * std::cos(th) - x1 * std::sin(th)) * ms;
-          ref[j + 1] = (x0 * std::sin(th) + x1 * std::cos(th)) * ms;
+          RefRope(x[j], x[j + 1], pos[t], i, 64, 10000.0, c.factor, lo, hi, &ref[j], &ref[j + 1]);
         }
     Dev<float> dx(x.size());
     Dev<int> dp(ntok);
@@ -1112,7 +1101,8 @@ void BenchPrefill(cublasHandle_t h) {
 }
 
 void PrintTable(FILE* f) {
-  std::fprintf(f, "\n| kernel | time (us) | achieved | of ceiling | cuBLAS peer (us) | speed-up vs peer |\n");
+  std::fprintf(f, "\npeer: cuBLAS bf16 on the same (dequantised) matrix; for a fused layer row, the unfused layer\n");
+  std::fprintf(f, "\n| kernel | time (us) | achieved | of ceiling | peer (us) | speed-up vs peer |\n");
   std::fprintf(f, "|---|---:|---:|---:|---:|---:|\n");
   for (const Row& r : g_rows) {
     std::fprintf(f, "| %s | %.2f | %.0f %s | %.0f%% | %s | %s |\n", r.what.c_str(), r.us, r.rate, r.unit, 100 * r.frac,
@@ -1143,7 +1133,7 @@ int main(int argc, char** argv) {
                   "  --bench  time kernels against measured ceilings and cuBLAS\n"
                   "  --quick  smaller subset (used by ctest)\n"
                   "environment (comma lists):\n"
-                  "  KT_TEST_ONLY=gemv,gemv-tc,gemv-i8,gemv-mma,ops,mla,mla-prefill,gemm,nvrtc  test groups to run\n"
+                  "  KT_TEST_ONLY=gemv,gemv-tc,gemv-i8,gemv-mma,ops,fused,mla,mla-prefill,gemm,nvrtc  test groups\n"
                   "  KT_TEST_MLA_CONFIGS=0,5  MLA block shapes to check (default: all)\n"
                   "  KT_BENCH_ONLY=gemv,mla,gemm,layer  benchmark sections to run\n"
                   "  KT_BENCH_GEMV=new  only cuBLAS and the tensor-core / int8 GEMVs (=mma: cuBLAS and GemvMma)\n"
@@ -1172,7 +1162,7 @@ int main(int argc, char** argv) {
               prop.major, prop.minor);
   if (test) {
     CB(cublasCreate(&g_blas));
-    // KT_TEST_ONLY=gemv,gemv-tc,gemv-i8,gemv-mma,ops,mla,mla-prefill,gemm,nvrtc (any subset) runs those groups.
+    // KT_TEST_ONLY=gemv,gemv-tc,gemv-i8,gemv-mma,ops,fused,mla,mla-prefill,gemm,nvrtc (any subset) runs those groups.
     const char* only = std::getenv("KT_TEST_ONLY");
     auto want = [&](const char* g) { return !only || InList(only, g); };
     if (want("gemv")) TestGemv(quick);
@@ -1180,6 +1170,7 @@ int main(int argc, char** argv) {
     if (want("gemv-i8")) TestGemvI8();
     if (want("gemv-mma")) TestGemvMma();
     if (want("ops")) TestOps();
+    if (want("fused")) kt_gpu_harness::TestFused();
     if (want("mla")) TestMla(quick);
     if (want("mla-prefill")) TestMlaPrefill();
     if (want("gemm")) TestPrefill();

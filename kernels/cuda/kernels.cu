@@ -451,6 +451,51 @@ cudaError_t RmsNorm(const float* x, const float* residual, float* h_out, const f
                           y, n, eps);
 }
 
+namespace {
+// The quantised-activation destination GemvI8Quantize would write for `type`
+// and `k`, or false where it would refuse the arguments.
+bool I8Destination(int type, int ntok, int k, void* workspace, I8Dst* dst) {
+  if (!GemvI8Supports(type) || ntok <= 0 || ntok > 8 || k <= 0 || RowBytes(type, k) == 0 || !workspace ||
+      (reinterpret_cast<size_t>(workspace) & 15))
+    return false;
+  const I8Act a = I8Workspace(workspace, k);
+  const int layout = type == kQ4_K ? kI8LayoutQ4K : type == kQ6_K ? kI8LayoutQ6K : kI8LayoutQ80;
+  *dst = I8Dst{const_cast<i8*>(a.hi), const_cast<i8*>(a.lo), const_cast<float2*>(a.ds), const_cast<float*>(a.s16), a.kp,
+               layout};
+  return true;
+}
+
+RopeParams MakeRope(const Yarn& yr) {
+  RopeParams p;
+  p.n_dims = yr.n_dims;
+  p.freq_base = yr.freq_base;
+  p.freq_scale = 1.0f / yr.factor;
+  p.ext_factor = yr.factor > 1.0f ? 1.0f : 0.0f;
+  p.attn_factor = yr.attn_factor;
+  YarnCorrDims(yr, &p.corr_lo, &p.corr_hi);
+  return p;
+}
+}  // namespace
+
+cudaError_t RmsNormI8(const float* x, const float* residual, float* h_out, const float* weight, float* y, int ntok,
+                      int n, float eps, int type, void* workspace, cudaStream_t stream) {
+  I8Dst q;
+  const bool alias = (y && (y == x || y == residual)) || (h_out && (h_out == x || h_out == residual));
+  if (!x || !weight || alias || !I8Destination(type, ntok, n, workspace, &q)) return cudaErrorInvalidValue;
+  const int pieces = n / 32, per_block = 8;  // 256 threads, a 32-value piece per warp
+  return LaunchOverlapped(RmsNormI8Kernel, dim3((pieces + per_block - 1) / per_block, ntok), dim3(32 * per_block), stream,
+                          0, x, residual, h_out, weight, y, n, eps, q);
+}
+
+cudaError_t SiluMulI8(const float* gate, const float* up, long long ld, int ntok, int k, float* out, int type,
+                      void* workspace, cudaStream_t stream) {
+  I8Dst q;
+  if (!gate || !up || ld < k || !I8Destination(type, ntok, k, workspace, &q)) return cudaErrorInvalidValue;
+  const long long threads = static_cast<long long>(ntok) * k;  // one per value
+  return LaunchOverlapped(SiluMulI8Kernel, dim3(static_cast<unsigned>((threads + 255) / 256)), dim3(256), stream, 0,
+                          gate, up, ld, ntok, k, out, q);
+}
+
 void YarnCorrDims(const Yarn& yr, float* lo, float* hi) {
   const double pi = 3.14159265358979323846;
   auto dim = [&](double beta) {
@@ -470,17 +515,20 @@ cudaError_t RopeYarn(float* x, const int* pos, int ntok, int nheads, int head_st
   if (ntok <= 0 || nheads <= 0 || yr.n_dims <= 0 || (yr.n_dims & 1) || offset < 0 || offset + yr.n_dims > head_stride ||
       y_offset < 0 || y_offset + yr.n_dims > y_head_stride || !(yr.factor >= 1.0f))
     return cudaErrorInvalidValue;
-  RopeParams p;
-  p.n_dims = yr.n_dims;
-  p.freq_base = yr.freq_base;
-  p.freq_scale = 1.0f / yr.factor;
-  p.ext_factor = yr.factor > 1.0f ? 1.0f : 0.0f;
-  p.attn_factor = yr.attn_factor;
-  YarnCorrDims(yr, &p.corr_lo, &p.corr_hi);
+  const RopeParams p = MakeRope(yr);
   const int work = nheads * yr.n_dims / 2;
   dim3 grid((work + 127) / 128, ntok);
   return LaunchOverlapped(RopeYarnKernel, grid, dim3(128), stream, 0, x, pos, nheads, head_stride, offset, p, y,
                           y_head_stride, y_offset);
+}
+
+cudaError_t MlaKvAppend(const float* kv, long long ldkv, int ntok, const float* norm_weight, float eps, int n_norm,
+                        const int* pos, const Yarn& yarn, unsigned short* rows, cudaStream_t stream) {
+  if (!kv || !norm_weight || !pos || !rows || ntok <= 0 || n_norm <= 0 || yarn.n_dims <= 0 || (yarn.n_dims & 1) ||
+      ldkv < n_norm + yarn.n_dims || !(yarn.factor >= 1.0f))
+    return cudaErrorInvalidValue;
+  return LaunchOverlapped(MlaKvAppendKernel, dim3(ntok), dim3(256), stream, 0, kv, ldkv, norm_weight, eps, n_norm, pos,
+                          MakeRope(yarn), rows);
 }
 
 cudaError_t SiluMul(const float* gate, const float* up, float* out, long long n, cudaStream_t stream) {

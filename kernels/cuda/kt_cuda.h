@@ -76,6 +76,14 @@ cudaError_t CopyKernel(const void* src, void* dst, size_t bytes, cudaStream_t st
 
 cudaError_t RmsNorm(const float* x, const float* residual, float* h_out, const float* weight,
                     float* y, int ntok, int n, float eps, cudaStream_t stream);
+// RmsNorm whose result is also quantised into `workspace` for
+// GemvI8Prepared of weight type `type` (what GemvI8Quantize would write:
+// ntok <= 8, n a whole number of the type's blocks), so that no quantiser
+// launch sits between a norm and the GEMVs that read it. y may be null when
+// only those GEMVs read the result, and h_out when the residual sum is not
+// needed; y and h_out must not overlap x or residual (no in-place form).
+cudaError_t RmsNormI8(const float* x, const float* residual, float* h_out, const float* weight, float* y, int ntok,
+                      int n, float eps, int type, void* workspace, cudaStream_t stream);
 
 struct Yarn {
   int n_dims = 64;
@@ -93,8 +101,20 @@ cudaError_t RopeYarn(float* x, const int* pos, int ntok, int nheads, int head_st
                      int y_offset = 0);
 // The correction-dimension range YaRN ramps over (host side, shared with tests).
 void YarnCorrDims(const Yarn& yarn, float* lo, float* hi);
+// MLA cache append: kv holds ntok rows (ldkv apart) of [c_kv n_norm | k_pe
+// yarn.n_dims] f32 (the kv_a projection); token t's cache row, at rows + t *
+// (n_norm + n_dims) in bf16, becomes [RMSNorm(c_kv) * norm_weight | k_pe
+// roped at pos[t]]: RmsNorm, RopeYarn and the bf16 conversion in one launch.
+cudaError_t MlaKvAppend(const float* kv, long long ldkv, int ntok, const float* norm_weight, float eps, int n_norm,
+                        const int* pos, const Yarn& yarn, unsigned short* rows, cudaStream_t stream);
 
 cudaError_t SiluMul(const float* gate, const float* up, float* out, long long n, cudaStream_t stream);
+// silu(gate) * up for ntok rows of k values (gate and up rows `ld` apart, e.g.
+// the halves of one [gate | up] GEMV output), quantised into `workspace` as
+// GemvI8Quantize would for weight type `type` (ntok <= 8); also written to
+// out (rows k apart) unless out is null.
+cudaError_t SiluMulI8(const float* gate, const float* up, long long ld, int ntok, int k, float* out, int type,
+                      void* workspace, cudaStream_t stream);
 cudaError_t Add(const float* a, const float* b, float* y, long long n, cudaStream_t stream);
 cudaError_t Argmax(const float* logits, int ntok, int n, int* index, float* value, cudaStream_t stream);
 

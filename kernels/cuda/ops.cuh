@@ -4,8 +4,39 @@
 #pragma once
 
 #include "kernels/cuda/common.cuh"
+#include "kernels/cuda/quant_i8.cuh"
 
 namespace kt_cuda {
+
+// Sum of squares of one row of n values, by the whole block (every thread
+// gets it), float4 where aligned. With res: of h = x + res, and h is written
+// to h_out unless h_out is null.
+KT_CUDA_FORCEINLINE float RowSquares(const float* x, const float* res, float* h_out, int n, float* scratch) {
+  const size_t align = reinterpret_cast<size_t>(x) |
+                       (res ? reinterpret_cast<size_t>(res) : 0) | (h_out ? reinterpret_cast<size_t>(h_out) : 0);
+  float ss = 0.0f;
+  if ((n & 3) == 0 && (align & 15) == 0) {
+    for (int i = threadIdx.x; i < n / 4; i += blockDim.x) {
+      float4 v = reinterpret_cast<const float4*>(x)[i];
+      if (res) {
+        const float4 r = reinterpret_cast<const float4*>(res)[i];
+        v.x += r.x; v.y += r.y; v.z += r.z; v.w += r.w;
+        if (h_out) reinterpret_cast<float4*>(h_out)[i] = v;
+      }
+      ss = fmaf(v.x, v.x, fmaf(v.y, v.y, fmaf(v.z, v.z, fmaf(v.w, v.w, ss))));
+    }
+  } else {
+    for (int i = threadIdx.x; i < n; i += blockDim.x) {
+      float v = x[i];
+      if (res) {
+        v += res[i];
+        if (h_out) h_out[i] = v;
+      }
+      ss = fmaf(v, v, ss);
+    }
+  }
+  return BlockSum(ss, scratch);
+}
 
 // One block per token (up to 1024 threads). With `res` non-null: h = x + res
 // is written to `h_out` (the new residual stream) and normalised; otherwise x
@@ -18,41 +49,49 @@ __global__ void __launch_bounds__(1024) RmsNormKernel(const float* x, const floa
   GridDependencyWait();    // ... and this one reads nothing before the previous kernel is done
   __shared__ float scratch[32];
   const long long base = static_cast<long long>(blockIdx.x) * n;
-  const size_t align = reinterpret_cast<size_t>(x + base) | reinterpret_cast<size_t>(y + base) |
-                       reinterpret_cast<size_t>(weight) |
-                       (res ? reinterpret_cast<size_t>(res + base) | reinterpret_cast<size_t>(h_out + base) : 0);
-  const bool vec = (n & 3) == 0 && (align & 15) == 0;
-  float ss = 0.0f;
-  if (vec) {
-    for (int i = threadIdx.x; i < n / 4; i += blockDim.x) {
-      float4 v = reinterpret_cast<const float4*>(x + base)[i];
-      if (res) {
-        const float4 r = reinterpret_cast<const float4*>(res + base)[i];
-        v.x += r.x; v.y += r.y; v.z += r.z; v.w += r.w;
-        reinterpret_cast<float4*>(h_out + base)[i] = v;
-      }
-      ss = fmaf(v.x, v.x, fmaf(v.y, v.y, fmaf(v.z, v.z, fmaf(v.w, v.w, ss))));
-    }
-  } else {
-    for (int i = threadIdx.x; i < n; i += blockDim.x) {
-      float v = x[base + i];
-      if (res) { v += res[base + i]; h_out[base + i] = v; }
-      ss = fmaf(v, v, ss);
-    }
-  }
-  ss = BlockSum(ss, scratch);
+  const float ss = RowSquares(x + base, res ? res + base : nullptr, res ? h_out + base : nullptr, n, scratch);
   const float inv = rsqrtf(ss / static_cast<float>(n) + eps);
-  if (vec) {
+  const float* src = res ? h_out + base : x + base;
+  const size_t align = reinterpret_cast<size_t>(src) | reinterpret_cast<size_t>(y + base) |
+                       reinterpret_cast<size_t>(weight);
+  if ((n & 3) == 0 && (align & 15) == 0) {
     for (int i = threadIdx.x; i < n / 4; i += blockDim.x) {
-      const float4 v = reinterpret_cast<const float4*>(res ? h_out + base : x + base)[i];
+      const float4 v = reinterpret_cast<const float4*>(src)[i];
       const float4 w = reinterpret_cast<const float4*>(weight)[i];
       reinterpret_cast<float4*>(y + base)[i] = make_float4(v.x * inv * w.x, v.y * inv * w.y, v.z * inv * w.z, v.w * inv * w.w);
     }
   } else {
-    for (int i = threadIdx.x; i < n; i += blockDim.x) {
-      const float v = res ? h_out[base + i] : x[base + i];
-      y[base + i] = v * inv * weight[i];
+    for (int i = threadIdx.x; i < n; i += blockDim.x) y[base + i] = src[i] * inv * weight[i];
+  }
+}
+
+// RMSNorm (as RmsNormKernel) whose result is also quantised for the dp4a
+// GEMV; n % 32 == 0. Grid (blocks, ntok): every block sums the whole row
+// (from L2) and normalises only its own 32-value pieces, one per warp, so
+// the quantisation is spread over the GPU. (One block doing all 224 pieces
+// of a 7168-value row made the V3 layer 7 us slower on the H200 than a
+// separate norm and quantiser.) y and h_out may be null; neither may overlap
+// x or res, which other blocks are still reading.
+__global__ void __launch_bounds__(256) RmsNormI8Kernel(const float* __restrict__ x, const float* __restrict__ res,
+                                                       float* __restrict__ h_out, const float* __restrict__ weight,
+                                                       float* __restrict__ y, int n, float eps, I8Dst q) {
+  GridDependentsLaunch();  // PDL (launch.h): the GEMV may start streaming weights now
+  GridDependencyWait();    // ... and this one reads nothing before the previous kernel is done
+  __shared__ float scratch[32];
+  const int t = blockIdx.y, lane = threadIdx.x & 31, nb = n >> 5, warps = blockDim.x >> 5;
+  const long long base = static_cast<long long>(t) * n;
+  const float ss = RowSquares(x + base, res ? res + base : nullptr, nullptr, n, scratch);
+  const float inv = rsqrtf(ss / static_cast<float>(n) + eps);
+  for (int b = blockIdx.x * warps + (threadIdx.x >> 5); b < nb; b += gridDim.x * warps) {
+    const long long i = base + 32 * b + lane;
+    float h = x[i];
+    if (res) {
+      h += res[i];
+      if (h_out) h_out[i] = h;
     }
+    const float v = h * inv * weight[32 * b + lane];
+    if (y) y[i] = v;
+    QuantizeBlock32(v, lane, t, b, nb, q);
   }
 }
 
@@ -65,21 +104,10 @@ struct RopeParams {
   float corr_lo, corr_hi;
 };
 
-// GPT-J style: pairs (2i, 2i+1) of the `n_dims` values starting at `offset`
-// in each head vector. x is [ntok][nheads][head_stride]; pos[t] per token.
-// The rotated values go to y [ntok][nheads][y_stride] at y_offset (y may be
-// x, with the same stride and offset: in place).
+// cos and sin (times the YaRN magnitude scale) of pair i's angle at `pos`.
 // Angles are formed in double: at position 32k a float angle is off by ~2e-3.
-__global__ void RopeYarnKernel(const float* x, const int* __restrict__ pos, int nheads, int head_stride, int offset,
-                               RopeParams p, float* y, int y_stride, int y_offset) {
-  GridDependentsLaunch();  // PDL (launch.h): the next kernel may be scheduled now
-  GridDependencyWait();    // ... and this one reads nothing before the previous kernel is done
-  const int t = blockIdx.y;
-  const int pairs = p.n_dims / 2;
-  const int idx = blockIdx.x * blockDim.x + threadIdx.x;
-  if (idx >= nheads * pairs) return;
-  const int h = idx / pairs, i = idx % pairs;
-  const double theta_extrap = pos[t] * pow(static_cast<double>(p.freq_base), -2.0 * i / p.n_dims);
+KT_CUDA_FORCEINLINE void RopeCosSin(int pos, int i, const RopeParams& p, float* cf, float* sf) {
+  const double theta_extrap = pos * pow(static_cast<double>(p.freq_base), -2.0 * i / p.n_dims);
   const double theta_interp = p.freq_scale * theta_extrap;
   double theta = theta_interp;
   float mscale = p.attn_factor;
@@ -91,10 +119,28 @@ __global__ void RopeYarnKernel(const float* x, const int* __restrict__ pos, int 
   }
   double s, c;
   sincos(theta, &s, &c);
+  *cf = static_cast<float>(c) * mscale;
+  *sf = static_cast<float>(s) * mscale;
+}
+
+// GPT-J style: pairs (2i, 2i+1) of the `n_dims` values starting at `offset`
+// in each head vector. x is [ntok][nheads][head_stride]; pos[t] per token.
+// The rotated values go to y [ntok][nheads][y_stride] at y_offset (y may be
+// x, with the same stride and offset: in place).
+__global__ void RopeYarnKernel(const float* x, const int* __restrict__ pos, int nheads, int head_stride, int offset,
+                               RopeParams p, float* y, int y_stride, int y_offset) {
+  GridDependentsLaunch();  // PDL (launch.h): the next kernel may be scheduled now
+  GridDependencyWait();    // ... and this one reads nothing before the previous kernel is done
+  const int t = blockIdx.y;
+  const int pairs = p.n_dims / 2;
+  const int idx = blockIdx.x * blockDim.x + threadIdx.x;
+  if (idx >= nheads * pairs) return;
+  const int h = idx / pairs, i = idx % pairs;
+  float cf, sf;
+  RopeCosSin(pos[t], i, p, &cf, &sf);
   const float* v = x + (static_cast<long long>(t) * nheads + h) * head_stride + offset + 2 * i;
   float* o = y + (static_cast<long long>(t) * nheads + h) * y_stride + y_offset + 2 * i;
   const float x0 = v[0], x1 = v[1];
-  const float cf = static_cast<float>(c) * mscale, sf = static_cast<float>(s) * mscale;
   o[0] = x0 * cf - x1 * sf;
   o[1] = x0 * sf + x1 * cf;
 }
@@ -108,6 +154,54 @@ __global__ void SiluMulKernel(const float* __restrict__ gate, const float* __res
        i += static_cast<long long>(gridDim.x) * blockDim.x) {
     const float g = gate[i];
     out[i] = g / (1.0f + expf(-g)) * up[i];
+  }
+}
+
+// out = silu(gate) * up for ntok rows of k values (gate and up rows ld apart,
+// out rows k apart; out may be null), quantised for the dp4a GEMV: one warp
+// per 32 values.
+__global__ void __launch_bounds__(256) SiluMulI8Kernel(const float* __restrict__ gate, const float* __restrict__ up,
+                                                       long long ld, int ntok, int k, float* __restrict__ out,
+                                                       I8Dst q) {
+  GridDependentsLaunch();  // PDL (launch.h): the GEMV may start streaming weights now
+  GridDependencyWait();    // ... and this one reads nothing before the previous kernel is done
+  const int lane = threadIdx.x & 31;
+  const int gw = (blockIdx.x * blockDim.x + threadIdx.x) >> 5;
+  const int nb = k >> 5;
+  if (gw >= nb * ntok) return;  // whole warps leave together
+  const int t = gw / nb, b = gw - t * nb;
+  const long long i = t * ld + 32 * b + lane;
+  const float g = gate[i];
+  const float v = g / (1.0f + expf(-g)) * up[i];
+  if (out) out[static_cast<long long>(t) * k + 32 * b + lane] = v;
+  QuantizeBlock32(v, lane, t, b, nb, q);
+}
+
+// MLA cache append (DeepSeek absorbed attention), one block per token: row t
+// of kv ([c_kv n_norm | k_pe p.n_dims], rows ldkv apart) becomes the bf16
+// cache row rows + t * (n_norm + p.n_dims) = [RMSNorm(c_kv) * weight |
+// k_pe roped at pos[t]], in the arithmetic of RmsNormKernel and
+// RopeYarnKernel (one kernel where those two and a conversion were three).
+__global__ void __launch_bounds__(256) MlaKvAppendKernel(const float* __restrict__ kv, long long ldkv,
+                                                         const float* __restrict__ weight, float eps, int n_norm,
+                                                         const int* __restrict__ pos, RopeParams p,
+                                                         u16* __restrict__ rows) {
+  GridDependentsLaunch();  // PDL (launch.h): the next kernel may be scheduled now
+  GridDependencyWait();    // ... and this one reads nothing before the previous kernel is done
+  __shared__ float scratch[32];
+  const float* x = kv + blockIdx.x * ldkv;
+  u16* row = rows + static_cast<long long>(blockIdx.x) * (n_norm + p.n_dims);
+  float ss = 0.0f;
+  for (int i = threadIdx.x; i < n_norm; i += blockDim.x) ss = fmaf(x[i], x[i], ss);
+  ss = BlockSum(ss, scratch);
+  const float inv = rsqrtf(ss / static_cast<float>(n_norm) + eps);
+  for (int i = threadIdx.x; i < n_norm; i += blockDim.x) row[i] = FloatToBf16(x[i] * inv * weight[i]);
+  for (int i = threadIdx.x; i < p.n_dims / 2; i += blockDim.x) {
+    float cf, sf;
+    RopeCosSin(pos[blockIdx.x], i, p, &cf, &sf);
+    const float x0 = x[n_norm + 2 * i], x1 = x[n_norm + 2 * i + 1];
+    row[n_norm + 2 * i] = FloatToBf16(x0 * cf - x1 * sf);
+    row[n_norm + 2 * i + 1] = FloatToBf16(x0 * sf + x1 * cf);
   }
 }
 
