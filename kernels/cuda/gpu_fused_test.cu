@@ -4,9 +4,9 @@
 //    reference of the whole chain (norm or SiLU product, then W·x in double)
 //    and against the unfused kernels (RmsNorm / SiluMul, GemvI8Quantize,
 //    GemvI8Prepared) on the same inputs;
-//  * MlaKvAppend (RMSNorm of c_kv + RoPE of k_pe + bf16 in one kernel)
-//    against the CPU reference, with the cache rows around the written ones
-//    left poisoned-and-untouched.
+//  * MlaKvAppend (RMSNorm of c_kv + RoPE of k_pe + bf16, and q_pe's RoPE, in
+//    one kernel) against the CPU reference, with the cache rows around the
+//    written ones and the rest of the query left poisoned-and-untouched.
 // Outputs are poisoned (NaN) first; NaN never passes.
 #include <cuda_runtime.h>
 
@@ -213,14 +213,47 @@ void TestKvAppend(Rng& rng) {
         RefRope(x[n_norm + 2 * i], x[n_norm + 2 * i + 1], pos[t], i, rope, yr.freq_base, yr.factor, lo, hi,
                 &r[n_norm + 2 * i], &r[n_norm + 2 * i + 1]);
     }
-    Dev<float> dbuf(buf.size()), dnw(n_norm);
+    // The query half in the same launch: q_pe (offset 128 of 192 per head) into [512 | 64] rows.
+    const int heads = ld == width ? 3 : 128, qs = 192, qo = 128, os = 576, oo = 512;
+    const auto q = RandomVec(static_cast<size_t>(ntok) * heads * qs, rng);
+    std::vector<double> qref;
+    for (int t = 0; t < ntok; ++t)
+      for (int h = 0; h < heads; ++h)
+        for (int i = 0; i < rope / 2; ++i) {
+          const float* v = q.data() + (static_cast<size_t>(t) * heads + h) * qs + qo + 2 * i;
+          double o0, o1;
+          RefRope(v[0], v[1], pos[t], i, rope, yr.freq_base, yr.factor, lo, hi, &o0, &o1);
+          qref.push_back(o0);
+          qref.push_back(o1);
+        }
+    Dev<float> dbuf(buf.size()), dnw(n_norm), dq(q.size()), dqo(static_cast<size_t>(ntok) * heads * os);
     Dev<int> dpos(ntok);
     Dev<uint16_t> cache(static_cast<size_t>(cache_rows) * width);
-    dbuf.Up(buf); dnw.Up(nw); dpos.Up(pos);
+    dbuf.Up(buf); dnw.Up(nw); dpos.Up(pos); dq.Up(q);
     cache.Poison();
+    dqo.Poison();
+    kt_cuda::MlaQRope qr;
+    qr.q = dq.p;
+    qr.heads = heads;
+    qr.q_stride = qs;
+    qr.q_offset = qo;
+    qr.out = dqo.p;
+    qr.out_stride = os;
+    qr.out_offset = oo;
     CK(kt_cuda::MlaKvAppend(dbuf.p + off, ld, ntok, dnw.p, 1e-6f, n_norm, dpos.p, yr,
-                            cache.p + static_cast<size_t>(first) * width, 0));
+                            cache.p + static_cast<size_t>(first) * width, 0, qr));
     CK(cudaDeviceSynchronize());
+    const auto qo_host = dqo.Down();
+    std::vector<float> qgot;
+    int q_touched = 0;
+    for (size_t r = 0; r < qo_host.size() / os; ++r)
+      for (int i = 0; i < os; ++i) {
+        if (i >= oo && i < oo + rope) qgot.push_back(qo_host[r * os + i]);
+        else q_touched += std::isnan(qo_host[r * os + i]) ? 0 : 1;
+      }
+    Report(Fmt("mla kv append's q_pe rope, %d heads, pos 0 / 4095 / 32767", heads), RelErr(qgot, qref), 1e-5);
+    Report(Fmt("mla kv append's q_pe rope leaves the rest of the query alone, %d heads (values written)", heads),
+           q_touched, 0.0);
     const auto c = cache.Down();
     std::vector<float> got;
     int touched = 0;
@@ -243,7 +276,16 @@ void TestKvAppend(Rng& rng) {
   kt_cuda::Yarn odd = yr;
   odd.n_dims = 63;
   refused += kt_cuda::MlaKvAppend(d.p, width, 1, d.p, 1e-6f, n_norm, p.p, odd, row.p, 0) == cudaErrorInvalidValue;
-  Report("mla kv append refuses ldkv < row, 0 tokens, odd rope dims", 3.0 - refused, 0.0);
+  kt_cuda::MlaQRope bad;
+  bad.q = d.p;
+  bad.heads = 1;
+  bad.q_stride = 100;  // offset 64 + 64 dims > 100
+  bad.q_offset = 64;
+  bad.out = d.p;
+  bad.out_stride = 576;
+  bad.out_offset = 512;
+  refused += kt_cuda::MlaKvAppend(d.p, width, 1, d.p, 1e-6f, n_norm, p.p, yr, row.p, 0, bad) == cudaErrorInvalidValue;
+  Report("mla kv append refuses ldkv < row, 0 tokens, odd rope dims, q_pe past its head", 4.0 - refused, 0.0);
 }
 
 }  // namespace

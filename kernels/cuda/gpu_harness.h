@@ -209,6 +209,7 @@ inline std::string Fmt(const char* f, ...) {
 
 struct Row { std::string what; double us, rate, frac, peer_us, speedup; const char* unit; };
 inline std::vector<Row> g_rows;  // benchmark table rows, printed last
+inline std::string g_extra;      // more tables (markdown), printed after them
 
 // Median over `reps` of (graph of `inner` calls) / inner, in microseconds.
 inline double TimeGraph(const std::function<void(cudaStream_t, int)>& body, int inner, int reps = 15) {

@@ -448,12 +448,20 @@ void TestOps() {
     Report("ffn silu-gated + residual add (Q4_K/Q4_K/Q6_K, V3 shexp)", RelErr(dy.Down(), out), 1e-3);
   }
   // Router.
-  struct RCase { int n_expert, top_k, n_group, n_used; bool sigmoid, norm, bias; float scale; const char* what; };
-  for (const RCase& c : {RCase{256, 8, 8, 4, true, true, true, 2.5f, "V3 sigmoid groups 8/4 bias norm x2.5"},
-                         RCase{64, 6, 1, 1, false, false, false, 1.0f, "V2-Lite softmax top6"},
-                         RCase{160, 6, 8, 3, false, false, false, 16.0f, "V2 softmax groups 8/3 x16"}}) {
+  // ties: logits on a 0.5 grid, so many experts share a score (the lower index must win).
+  struct RCase { int n_expert, top_k, n_group, n_used; bool sigmoid, norm, bias, ties; float scale; const char* what; };
+  for (const RCase& c : {RCase{256, 8, 8, 4, true, true, true, false, 2.5f, "V3 sigmoid groups 8/4 bias norm x2.5"},
+                         RCase{64, 6, 1, 1, false, false, false, false, 1.0f, "V2-Lite softmax top6"},
+                         RCase{160, 6, 8, 3, false, false, false, false, 16.0f, "V2 softmax groups 8/3 x16"},
+                         RCase{384, 8, 1, 1, true, true, true, false, 2.827f, "Kimi-K2-like 384 sigmoid bias norm"},
+                         RCase{1000, 32, 1, 1, false, true, false, false, 1.0f, "1000 experts top32 softmax"},
+                         RCase{20, 3, 1, 1, false, false, false, false, 1.0f, "20 experts (part of one lane row)"},
+                         RCase{64, 6, 1, 1, false, true, false, true, 1.0f, "ties, softmax top6"},
+                         RCase{256, 8, 8, 4, true, true, false, true, 2.5f, "ties, sigmoid groups 8/4"}}) {
     const int ntok = 16;
     auto logits = RandomVec(static_cast<size_t>(ntok) * c.n_expert, rng, 4.0f);
+    if (c.ties)
+      for (auto& v : logits) v = std::round(2.0f * v) / 2.0f;
     auto bias = RandomVec(c.n_expert, rng, 0.5f);
     std::vector<int> ref_ids(ntok * c.top_k);
     std::vector<double> ref_w(ntok * c.top_k);
@@ -1109,6 +1117,7 @@ void PrintTable(FILE* f) {
                  r.peer_us > 0 ? Fmt("%.2f", r.peer_us).c_str() : "-",
                  r.peer_us > 0 ? Fmt("%.2fx", r.speedup).c_str() : "-");
   }
+  std::fputs(g_extra.c_str(), f);
 }
 
 }  // namespace
@@ -1141,6 +1150,7 @@ int main(int argc, char** argv) {
                   "  KT_BENCH_MLA=all  every MLA block shape and the stream probe\n"
                   "  KT_BENCH_MLA_CONFIGS=0,6  only these MLA block shapes (MlaDecode's config)\n"
                   "  KT_BENCH_MLA_CTX=8192,16384  MLA contexts to time (default 4096,32768)\n"
+                  "  KT_BENCH_LAYER_PROFILE=1  also time the fused layer without each kernel in turn\n"
                   "  KT_SOURCE_ROOT=DIR  where the nvrtc group reads kernels/cuda headers (default .)\n"
                   "  KT_ARTIFACT_CUBIN=FILE  the nvrtc group also runs this cubin from an artifact\n"
                   "                          (scripts/kta-kernel.py model.kta decode.sm_90a.cubin -o FILE)\n"

@@ -523,12 +523,20 @@ cudaError_t RopeYarn(float* x, const int* pos, int ntok, int nheads, int head_st
 }
 
 cudaError_t MlaKvAppend(const float* kv, long long ldkv, int ntok, const float* norm_weight, float eps, int n_norm,
-                        const int* pos, const Yarn& yarn, unsigned short* rows, cudaStream_t stream) {
+                        const int* pos, const Yarn& yarn, unsigned short* rows, cudaStream_t stream,
+                        const MlaQRope& q_rope) {
+  constexpr int kThreads = 256;
   if (!kv || !norm_weight || !pos || !rows || ntok <= 0 || n_norm <= 0 || yarn.n_dims <= 0 || (yarn.n_dims & 1) ||
-      ldkv < n_norm + yarn.n_dims || !(yarn.factor >= 1.0f))
+      yarn.n_dims / 2 > kThreads || ldkv < n_norm + yarn.n_dims || !(yarn.factor >= 1.0f))
     return cudaErrorInvalidValue;
-  return LaunchOverlapped(MlaKvAppendKernel, dim3(ntok), dim3(256), stream, 0, kv, ldkv, norm_weight, eps, n_norm, pos,
-                          MakeRope(yarn), rows);
+  const MlaQRope& r = q_rope;
+  if (r.q && (!r.out || r.heads <= 0 || r.q_offset < 0 || r.q_offset + yarn.n_dims > r.q_stride || r.out_offset < 0 ||
+              r.out_offset + yarn.n_dims > r.out_stride))
+    return cudaErrorInvalidValue;
+  const int q_blocks = r.q ? (r.heads * yarn.n_dims / 2 + kThreads - 1) / kThreads : 0;
+  const MlaQRopeArgs qa{r.q, r.out, r.heads, r.q_stride, r.q_offset, r.out_stride, r.out_offset};
+  return LaunchOverlapped(MlaKvAppendKernel, dim3(1 + q_blocks, ntok), dim3(kThreads), stream, 0, kv, ldkv,
+                          norm_weight, eps, n_norm, pos, MakeRope(yarn), rows, qa);
 }
 
 cudaError_t SiluMul(const float* gate, const float* up, float* out, long long n, cudaStream_t stream) {
@@ -559,7 +567,14 @@ cudaError_t Route(const float* logits, const float* bias, int ntok, const Router
                       r.n_group_used * (r.n_expert / groups) < r.top_k)))
     return cudaErrorInvalidValue;
   RouterParams p{r.n_expert, r.top_k, groups, r.n_group_used, r.sigmoid ? 1 : 0, r.norm ? 1 : 0, r.scale};
-  return LaunchOverlapped(RouterKernel, dim3(ntok), dim3(32), stream, 0, logits, bias, p, ids, weights);
+  // Experts per lane: the smallest power of two that holds them all.
+  auto kernel = r.n_expert <= 32    ? RouterKernel<1>
+                : r.n_expert <= 64  ? RouterKernel<2>
+                : r.n_expert <= 128 ? RouterKernel<4>
+                : r.n_expert <= 256 ? RouterKernel<8>
+                : r.n_expert <= 512 ? RouterKernel<16>
+                                    : RouterKernel<32>;
+  return LaunchOverlapped(kernel, dim3(ntok), dim3(32), stream, 0, logits, bias, p, ids, weights);
 }
 
 }  // namespace kt_cuda

@@ -1,5 +1,9 @@
 // Host entry points of kt's CUDA kernels (compiled by nvcc into kt_cuda_kernels).
 // Every function returns the launch's cudaError_t; callers check it.
+// On sm_90+ kernels are launched as programmatic dependents of the kernel
+// before them in the stream and may read weights (matrices, norm weights,
+// the router's selection bias) before they wait for it: weights must not be
+// written by the preceding kernel.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -101,12 +105,23 @@ cudaError_t RopeYarn(float* x, const int* pos, int ntok, int nheads, int head_st
                      int y_offset = 0);
 // The correction-dimension range YaRN ramps over (host side, shared with tests).
 void YarnCorrDims(const Yarn& yarn, float* lo, float* hi);
-// MLA cache append: kv holds ntok rows (ldkv apart) of [c_kv n_norm | k_pe
-// yarn.n_dims] f32 (the kv_a projection); token t's cache row, at rows + t *
-// (n_norm + n_dims) in bf16, becomes [RMSNorm(c_kv) * norm_weight | k_pe
-// roped at pos[t]]: RmsNorm, RopeYarn and the bf16 conversion in one launch.
+// MLA's RoPE step. Cache append: kv holds ntok rows (ldkv apart) of [c_kv
+// n_norm | k_pe yarn.n_dims] f32 (the kv_a projection); token t's cache row,
+// at rows + t * (n_norm + n_dims) in bf16, becomes [RMSNorm(c_kv) *
+// norm_weight | k_pe roped at pos[t]]. With q_rope.q set, the same launch
+// also ropes the query's q_pe as RopeYarn's out-of-place form would: the
+// n_dims values at q_offset of each head of q ([ntok][heads][q_stride]) go
+// to out at out_offset ([ntok][heads][out_stride]). One launch for what was
+// RmsNorm, RopeYarn twice and the bf16 conversion.
+struct MlaQRope {
+  const float* q = nullptr;
+  int heads = 0, q_stride = 0, q_offset = 0;
+  float* out = nullptr;
+  int out_stride = 0, out_offset = 0;
+};
 cudaError_t MlaKvAppend(const float* kv, long long ldkv, int ntok, const float* norm_weight, float eps, int n_norm,
-                        const int* pos, const Yarn& yarn, unsigned short* rows, cudaStream_t stream);
+                        const int* pos, const Yarn& yarn, unsigned short* rows, cudaStream_t stream,
+                        const MlaQRope& q_rope = MlaQRope());
 
 cudaError_t SiluMul(const float* gate, const float* up, float* out, long long n, cudaStream_t stream);
 // silu(gate) * up for ntok rows of k values (gate and up rows `ld` apart, e.g.

@@ -46,7 +46,8 @@ KT_CUDA_FORCEINLINE float RowSquares(const float* x, const float* res, float* h_
 __global__ void __launch_bounds__(1024) RmsNormKernel(const float* x, const float* res, float* h_out,
                                                       const float* __restrict__ weight, float* y, int n, float eps) {
   GridDependentsLaunch();  // PDL (launch.h): the next kernel may be scheduled now
-  GridDependencyWait();    // ... and this one reads nothing before the previous kernel is done
+  PrefetchL2(weight, 4LL * n);
+  GridDependencyWait();  // ... and this one reads nothing else before the previous kernel is done
   __shared__ float scratch[32];
   const long long base = static_cast<long long>(blockIdx.x) * n;
   const float ss = RowSquares(x + base, res ? res + base : nullptr, res ? h_out + base : nullptr, n, scratch);
@@ -76,20 +77,22 @@ __global__ void __launch_bounds__(256) RmsNormI8Kernel(const float* __restrict__
                                                        float* __restrict__ h_out, const float* __restrict__ weight,
                                                        float* __restrict__ y, int n, float eps, I8Dst q) {
   GridDependentsLaunch();  // PDL (launch.h): the GEMV may start streaming weights now
-  GridDependencyWait();    // ... and this one reads nothing before the previous kernel is done
   __shared__ float scratch[32];
   const int t = blockIdx.y, lane = threadIdx.x & 31, nb = n >> 5, warps = blockDim.x >> 5;
+  const int b0 = blockIdx.x * warps + (threadIdx.x >> 5);
+  const float w0 = b0 < nb ? weight[32 * b0 + lane] : 0.0f;  // a weight: read before the wait
+  GridDependencyWait();  // ... and nothing else before the previous kernel is done
   const long long base = static_cast<long long>(t) * n;
   const float ss = RowSquares(x + base, res ? res + base : nullptr, nullptr, n, scratch);
   const float inv = rsqrtf(ss / static_cast<float>(n) + eps);
-  for (int b = blockIdx.x * warps + (threadIdx.x >> 5); b < nb; b += gridDim.x * warps) {
+  for (int b = b0; b < nb; b += gridDim.x * warps) {
     const long long i = base + 32 * b + lane;
     float h = x[i];
     if (res) {
       h += res[i];
       if (h_out) h_out[i] = h;
     }
-    const float v = h * inv * weight[32 * b + lane];
+    const float v = h * inv * (b == b0 ? w0 : weight[32 * b + lane]);
     if (y) y[i] = v;
     QuantizeBlock32(v, lane, t, b, nb, q);
   }
@@ -177,28 +180,57 @@ __global__ void __launch_bounds__(256) SiluMulI8Kernel(const float* __restrict__
   QuantizeBlock32(v, lane, t, b, nb, q);
 }
 
-// MLA cache append (DeepSeek absorbed attention), one block per token: row t
-// of kv ([c_kv n_norm | k_pe p.n_dims], rows ldkv apart) becomes the bf16
-// cache row rows + t * (n_norm + p.n_dims) = [RMSNorm(c_kv) * weight |
-// k_pe roped at pos[t]], in the arithmetic of RmsNormKernel and
-// RopeYarnKernel (one kernel where those two and a conversion were three).
+// The query half of MlaKvAppendKernel's launch (q == nullptr: none): q_pe
+// at q_offset of each head of q ([ntok][heads][q_stride]) roped into out at
+// out_offset ([ntok][heads][out_stride]), as RopeYarnKernel's y form does.
+struct MlaQRopeArgs {
+  const float* q;
+  float* out;
+  int heads, q_stride, q_offset, out_stride, out_offset;
+};
+
+// MLA's RoPE step (DeepSeek absorbed attention), grid (1 + query blocks,
+// ntok). Block 0 of token t appends its cache row: row t of kv ([c_kv
+// n_norm | k_pe p.n_dims], rows ldkv apart) becomes the bf16 row rows + t *
+// (n_norm + p.n_dims) = [RMSNorm(c_kv) * weight | k_pe roped at pos[t]], in
+// the arithmetic of RmsNormKernel and RopeYarnKernel. The other blocks rope
+// q_pe (qr), one pair per thread. One launch where RmsNorm, RopeYarn (k),
+// F32ToBf16 and RopeYarn (q) were four.
 __global__ void __launch_bounds__(256) MlaKvAppendKernel(const float* __restrict__ kv, long long ldkv,
                                                          const float* __restrict__ weight, float eps, int n_norm,
                                                          const int* __restrict__ pos, RopeParams p,
-                                                         u16* __restrict__ rows) {
+                                                         u16* __restrict__ rows, MlaQRopeArgs qr) {
   GridDependentsLaunch();  // PDL (launch.h): the next kernel may be scheduled now
-  GridDependencyWait();    // ... and this one reads nothing before the previous kernel is done
+  const int t = blockIdx.y, pairs = p.n_dims / 2;
+  if (blockIdx.x > 0) {  // query pairs
+    GridDependencyWait();
+    const int idx = (blockIdx.x - 1) * blockDim.x + threadIdx.x;
+    if (idx >= qr.heads * pairs) return;
+    const int h = idx / pairs, i = idx % pairs;
+    float cf, sf;
+    RopeCosSin(pos[t], i, p, &cf, &sf);
+    const float* v = qr.q + (static_cast<long long>(t) * qr.heads + h) * qr.q_stride + qr.q_offset + 2 * i;
+    float* o = qr.out + (static_cast<long long>(t) * qr.heads + h) * qr.out_stride + qr.out_offset + 2 * i;
+    const float x0 = v[0], x1 = v[1];
+    o[0] = x0 * cf - x1 * sf;
+    o[1] = x0 * sf + x1 * cf;
+    return;
+  }
+  PrefetchL2(weight, 4LL * n_norm);
+  GridDependencyWait();  // ... and this one reads nothing else before the previous kernel is done
   __shared__ float scratch[32];
-  const float* x = kv + blockIdx.x * ldkv;
-  u16* row = rows + static_cast<long long>(blockIdx.x) * (n_norm + p.n_dims);
+  const float* x = kv + t * ldkv;
+  u16* row = rows + static_cast<long long>(t) * (n_norm + p.n_dims);
+  // The angles first: their double-precision math overlaps the norm's loads.
+  float cf = 0.0f, sf = 0.0f;
+  if (threadIdx.x < pairs) RopeCosSin(pos[t], threadIdx.x, p, &cf, &sf);
   float ss = 0.0f;
   for (int i = threadIdx.x; i < n_norm; i += blockDim.x) ss = fmaf(x[i], x[i], ss);
   ss = BlockSum(ss, scratch);
   const float inv = rsqrtf(ss / static_cast<float>(n_norm) + eps);
   for (int i = threadIdx.x; i < n_norm; i += blockDim.x) row[i] = FloatToBf16(x[i] * inv * weight[i]);
-  for (int i = threadIdx.x; i < p.n_dims / 2; i += blockDim.x) {
-    float cf, sf;
-    RopeCosSin(pos[blockIdx.x], i, p, &cf, &sf);
+  if (threadIdx.x < pairs) {  // pairs <= blockDim.x (the launcher checks)
+    const int i = threadIdx.x;
     const float x0 = x[n_norm + 2 * i], x1 = x[n_norm + 2 * i + 1];
     row[n_norm + 2 * i] = FloatToBf16(x0 * cf - x1 * sf);
     row[n_norm + 2 * i + 1] = FloatToBf16(x0 * sf + x1 * cf);
@@ -261,41 +293,75 @@ struct RouterParams {
 };
 constexpr int kMaxExperts = 1024;
 
-// One block of 32 threads per token. Selection uses probs + bias; weights come
-// from the unbiased probs. Ties go to the lower expert index.
-__global__ void RouterKernel(const float* __restrict__ logits, const float* __restrict__ bias,
-                             RouterParams p, int* __restrict__ ids, float* __restrict__ weights) {
+// Float -> unsigned with the same order (for the warp's integer max); NaN
+// sorts above +inf, so a NaN score is selected and shows in the output.
+KT_CUDA_FORCEINLINE u32 OrderedKey(float f) {
+  const u32 u = __float_as_uint(f);
+  return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+
+// One warp per token; expert e = lane + 32 j lives in lane `lane`'s
+// registers (j < PL, 32 PL >= n_expert). Selection uses probs + bias; weights
+// come from the unbiased probs. Ties go to the lower expert index.
+// Top-k is k rounds of two warp reductions (__reduce_max_sync on the
+// order-preserving key, then __reduce_min_sync on the index among the
+// lanes holding that key); only the winning lane rescans its own PL keys.
+// (The first version scanned every expert from shared memory and reduced
+// with 10 shuffles per round: 6 us of a V3 layer's chain on the H200.)
+template <int PL>
+__global__ void __launch_bounds__(32) RouterKernel(const float* __restrict__ logits, const float* __restrict__ bias,
+                                                   RouterParams p, int* __restrict__ ids, float* __restrict__ weights) {
   GridDependentsLaunch();  // PDL (launch.h): the next kernel may be scheduled now
-  GridDependencyWait();    // ... and this one reads nothing before the previous kernel is done
-  __shared__ float prob[kMaxExperts];
-  __shared__ float sel[kMaxExperts];
+  __shared__ float prob_s[32 * PL];
+  __shared__ float sel_s[32 * PL];
   __shared__ float gscore[32];
-  const int lane = threadIdx.x;
-  const float* l = logits + static_cast<long long>(blockIdx.x) * p.n_expert;
-  float mx = -3.402823466e38f;
-  for (int e = lane; e < p.n_expert; e += 32) mx = fmaxf(mx, l[e]);
-  mx = WarpMax(mx);
-  float sum = 0.0f;
-  for (int e = lane; e < p.n_expert; e += 32) {
-    const float v = p.sigmoid ? 1.0f / (1.0f + expf(-l[e])) : expf(l[e] - mx);
-    prob[e] = v;
-    sum += v;
-  }
-  sum = WarpSum(sum);
-  __syncwarp();
-  for (int e = lane; e < p.n_expert; e += 32) {
-    if (!p.sigmoid) prob[e] /= sum;
-    sel[e] = prob[e] + (bias ? bias[e] : 0.0f);
-  }
-  __syncwarp();
+  const int lane = threadIdx.x, n = p.n_expert;
+  float bv[PL];  // the selection bias is a weight: read before the wait
+#pragma unroll
+  for (int j = 0; j < PL; ++j) bv[j] = bias && lane + 32 * j < n ? bias[lane + 32 * j] : 0.0f;
+  GridDependencyWait();  // ... and nothing else before the previous kernel is done
+  const float* l = logits + static_cast<long long>(blockIdx.x) * n;
   const float kNeg = -3.402823466e38f;
+  float v[PL];
+#pragma unroll
+  for (int j = 0; j < PL; ++j) v[j] = lane + 32 * j < n ? l[lane + 32 * j] : kNeg;
+  float sum = 0.0f, mx = kNeg;
+  if (!p.sigmoid) {
+#pragma unroll
+    for (int j = 0; j < PL; ++j) mx = fmaxf(mx, v[j]);
+    mx = WarpMax(mx);
+  }
+#pragma unroll
+  for (int j = 0; j < PL; ++j) {
+    const bool live = lane + 32 * j < n;
+    v[j] = !live ? 0.0f : p.sigmoid ? 1.0f / (1.0f + expf(-v[j])) : expf(v[j] - mx);  // v is now the prob
+    sum += v[j];
+  }
+  if (!p.sigmoid) {
+    sum = WarpSum(sum);
+#pragma unroll
+    for (int j = 0; j < PL; ++j) v[j] /= sum;
+  }
+  u32 key[PL];
+#pragma unroll
+  for (int j = 0; j < PL; ++j) {
+    const int e = lane + 32 * j;
+    key[j] = 0;  // below every float's key: never selected
+    if (e < n) {
+      const float sel = v[j] + bv[j];
+      prob_s[e] = v[j];
+      sel_s[e] = sel;
+      key[j] = OrderedKey(sel);
+    }
+  }
+  __syncwarp();
   if (p.n_group > 1) {
-    const int gsize = p.n_expert / p.n_group;
+    const int gsize = n / p.n_group;
     if (lane < p.n_group) {  // group score: sum of its two best selection scores
       float b1 = kNeg, b2 = kNeg;
       for (int e = lane * gsize; e < (lane + 1) * gsize; ++e) {
-        const float v = sel[e];
-        if (v > b1) { b2 = b1; b1 = v; } else if (v > b2) { b2 = v; }
+        const float s = sel_s[e];
+        if (s > b1) { b2 = b1; b1 = s; } else if (s > b2) { b2 = s; }
       }
       gscore[lane] = b1 + (gsize > 1 ? b2 : 0.0f);
     }
@@ -312,35 +378,40 @@ __global__ void RouterKernel(const float* __restrict__ logits, const float* __re
     __syncwarp();  // every lane has read the scores before any is overwritten
     if (lane < p.n_group) gscore[lane] = keep;
     __syncwarp();
-    for (int e = lane; e < p.n_expert; e += 32)
-      if (gscore[e / gsize] == 0.0f) sel[e] = kNeg;
-    __syncwarp();
+#pragma unroll
+    for (int j = 0; j < PL; ++j) {
+      const int e = lane + 32 * j;
+      if (e < n && gscore[e / gsize] == 0.0f) key[j] = OrderedKey(kNeg);
+    }
   }
-  float wsum = 0.0f, my_w = 0.0f;
+  // This lane's best key (the lowest j, i.e. the lowest expert, on ties).
+  u32 bk = 0;
+  int bj = 0;
+  auto local_best = [&]() {
+    bk = 0;
+    bj = 0;
+#pragma unroll
+    for (int j = 0; j < PL; ++j)
+      if (key[j] > bk) { bk = key[j]; bj = j; }
+  };
+  local_best();
   int my_id = 0;
   for (int k = 0; k < p.top_k; ++k) {
-    float best = kNeg;
-    int bi = 0x7fffffff;
-    for (int e = lane; e < p.n_expert; e += 32)
-      if (sel[e] > best) { best = sel[e]; bi = e; }
-    for (int o = 16; o > 0; o >>= 1) {
-      const float ov = __shfl_xor_sync(0xffffffffu, best, o);
-      const int oi = __shfl_xor_sync(0xffffffffu, bi, o);
-      if (ov > best || (ov == best && oi < bi)) { best = ov; bi = oi; }
+    const u32 m = __reduce_max_sync(0xffffffffu, bk);
+    const u32 win = __reduce_min_sync(0xffffffffu, bk == m ? static_cast<u32>(lane + 32 * bj) : 0xffffffffu);
+    if (lane == k) my_id = win < static_cast<u32>(n) ? static_cast<int>(win) : 0;  // < n with valid params
+    if (static_cast<u32>(lane + 32 * bj) == win) {
+#pragma unroll
+      for (int j = 0; j < PL; ++j)
+        if (j == bj) key[j] = 0;
+      local_best();
     }
-    if (bi == 0x7fffffff) bi = 0;  // fewer live experts than top_k: cannot happen with valid params
-    const float wk = prob[bi];
-    wsum += wk;
-    if (lane == k) { my_id = bi; my_w = wk; }
-    __syncwarp();
-    if (lane == 0) sel[bi] = kNeg;
-    __syncwarp();
   }
+  const float wk = lane < p.top_k ? prob_s[my_id] : 0.0f;
+  const float wsum = WarpSum(wk);
   if (lane < p.top_k) {
-    float wv = my_w;
-    if (p.norm) wv /= wsum;
     ids[blockIdx.x * p.top_k + lane] = my_id;
-    weights[blockIdx.x * p.top_k + lane] = wv * p.scale;
+    weights[blockIdx.x * p.top_k + lane] = (p.norm ? wk / wsum : wk) * p.scale;
   }
 }
 
