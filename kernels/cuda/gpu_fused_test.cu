@@ -13,6 +13,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <vector>
 
 #include "kernels/cuda/gemm_prefill.h"
@@ -50,100 +51,132 @@ std::vector<float> RefNorm(const std::vector<float>& x, const std::vector<float>
 
 std::vector<double> ToDouble(const std::vector<float>& v) { return std::vector<double>(v.begin(), v.end()); }
 
-void TestNormI8(Rng& rng, Dev<uint8_t>& ws, Dev<uint8_t>& ws2) {
-  struct Case { int k, n; const char* what; };
-  const Case cases[] = {{7168, 2112, "V3 attn norm -> [q_a | kv_a]"}, {1536, 3000, "V3 q_a norm -> q_b"},
-                        {2048, 576, "V2-Lite"}, {800, 37, "odd (Q8_0 only)"}};
-  for (const Case& c : cases) {
+// A random k x n matrix of `type` on the device and its f32 values; false
+// where the dp4a GEMV does not take the type at this k (not whole blocks, or
+// Q6_K rows that are not 4-byte multiples).
+struct TestMatrix {
+  long long rb = 0;
+  std::vector<float> wf;
+  std::unique_ptr<Dev<uint8_t>> d;
+};
+bool MakeMatrix(int type, int k, int n, Rng& rng, TestMatrix* m) {
+  m->rb = kt_cuda::RowBytes(type, k);
+  if (m->rb == 0 || (type == kQ6K && m->rb % 4)) return false;
+  const auto w = RandomWeights(type, k, n, rng);
+  m->wf = Dequant(type, w, k, n);
+  m->d.reset(new Dev<uint8_t>(w.size()));
+  m->d->Up(w);
+  return true;
+}
+
+struct Case {
+  int k, n;
+  const char* what;
+};
+// body(case, type, matrix) for every case and every dp4a weight type the
+// case's k allows.
+template <class F>
+void ForEachMatrix(std::initializer_list<Case> cases, Rng& rng, F&& body) {
+  for (const Case& c : cases)
     for (int type : {kQ4K, kQ80, kQ6K}) {
-      const long long rb = kt_cuda::RowBytes(type, c.k);
-      if (rb == 0 || (type == kQ6K && rb % 4)) continue;
-      const auto w = RandomWeights(type, c.k, c.n, rng);
-      const auto wf = Dequant(type, w, c.k, c.n);
-      Dev<uint8_t> dw(w.size());
-      dw.Up(w);
-      for (int ntok : {1, 3}) {
-        for (int fused_res = 0; fused_res < 2; ++fused_res) {
-          const auto x = RandomVec(static_cast<size_t>(ntok) * c.k, rng), r = RandomVec(x.size(), rng);
-          const auto nw = RandomVec(c.k, rng);
-          std::vector<double> href;
-          const auto xn = RefNorm(x, fused_res ? &r : nullptr, nw, ntok, c.k, &href);
-          const auto ref = RefGemv(wf, c.k, c.n, xn, ntok);
-          Dev<float> dx(x.size()), dr(x.size()), dh(x.size()), dnw(c.k), dy(x.size()), dg(static_cast<size_t>(ntok) * c.n);
-          Dev<float> dy2(x.size()), dg2(dg.n);
-          dx.Up(x); dr.Up(r); dnw.Up(nw);
-          dy.Poison(); dh.Poison(); dg.Poison(); dg2.Poison();
-          const float* res = fused_res ? dr.p : nullptr;
-          float* hout = fused_res ? dh.p : nullptr;
-          // Fused: the norm writes y and the quantised x; the GEMV reads the latter.
-          CK(kt_cuda::RmsNormI8(dx.p, res, hout, dnw.p, dy.p, ntok, c.k, 1e-6f, type, ws.p, 0));
-          CK(kt_cuda::GemvI8Prepared(type, dw.p, rb, c.k, c.n, ntok, dg.p, c.n, ws.p, 0));
-          // Unfused, on the same inputs: norm, quantiser, GEMV.
-          CK(kt_cuda::RmsNorm(dx.p, res, fused_res ? dh.p : nullptr, dnw.p, dy2.p, ntok, c.k, 1e-6f, 0));
-          CK(kt_cuda::GemvI8Quantize(type, dy2.p, c.k, ntok, c.k, ws2.p, 0));
-          CK(kt_cuda::GemvI8Prepared(type, dw.p, rb, c.k, c.n, ntok, dg2.p, c.n, ws2.p, 0));
-          CK(cudaDeviceSynchronize());
-          const std::string what =
-              Fmt("%s %-4s %d->%d ntok %d%s", c.what, TypeName(type), c.k, c.n, ntok, fused_res ? " +res" : "");
-          const auto g = dg.Down();
-          Report("rmsnorm-i8 -> gemv vs CPU, " + what, RelErr(g, ref), 1e-3);
-          // Not bit-equal: the two kernels sum the squares in different orders.
-          Report("rmsnorm-i8 -> gemv vs unfused, " + what, RelErr(g, ToDouble(dg2.Down())), 1e-5);
-          Report("rmsnorm-i8 y vs CPU, " + what, RelErr(dy.Down(), ToDouble(xn)), 1e-5);
-          if (fused_res) Report("rmsnorm-i8 residual out vs CPU, " + what, RelErr(dh.Down(), href), 1e-6);
-        }
-      }
-      {  // y may be null: only the GEMV reads the norm
-        const auto x = RandomVec(c.k, rng), nw = RandomVec(c.k, rng);
+      TestMatrix m;
+      if (MakeMatrix(type, c.k, c.n, rng, &m)) body(c, type, m);
+    }
+}
+
+void TestNormI8(Rng& rng, Dev<uint8_t>& ws, Dev<uint8_t>& ws2) {
+  const auto cases = {Case{7168, 2112, "V3 attn norm -> [q_a | kv_a]"}, Case{1536, 3000, "V3 q_a norm -> q_b"},
+                      Case{2048, 576, "V2-Lite"}, Case{800, 37, "odd (Q8_0 only)"}};
+  ForEachMatrix(cases, rng, [&](const Case& c, int type, const TestMatrix& m) {
+    const long long rb = m.rb;
+    const std::vector<float>& wf = m.wf;
+    const Dev<uint8_t>& dw = *m.d;
+    for (int ntok : {1, 3}) {
+      for (int fused_res = 0; fused_res < 2; ++fused_res) {
+        const auto x = RandomVec(static_cast<size_t>(ntok) * c.k, rng), r = RandomVec(x.size(), rng);
+        const auto nw = RandomVec(c.k, rng);
         std::vector<double> href;
-        const auto ref = RefGemv(wf, c.k, c.n, RefNorm(x, nullptr, nw, 1, c.k, &href), 1);
-        Dev<float> dx(x.size()), dnw(c.k), dg(c.n);
-        dx.Up(x); dnw.Up(nw); dg.Poison();
-        CK(kt_cuda::RmsNormI8(dx.p, nullptr, nullptr, dnw.p, nullptr, 1, c.k, 1e-6f, type, ws.p, 0));
-        CK(kt_cuda::GemvI8Prepared(type, dw.p, rb, c.k, c.n, 1, dg.p, c.n, ws.p, 0));
+        const auto xn = RefNorm(x, fused_res ? &r : nullptr, nw, ntok, c.k, &href);
+        const auto ref = RefGemv(wf, c.k, c.n, xn, ntok);
+        Dev<float> dx(x.size()), dr(x.size()), dh(x.size()), dnw(c.k), dy(x.size()),
+            dg(static_cast<size_t>(ntok) * c.n);
+        Dev<float> dy2(x.size()), dg2(dg.n);
+        dx.Up(x);
+        dr.Up(r);
+        dnw.Up(nw);
+        dy.Poison();
+        dh.Poison();
+        dg.Poison();
+        dg2.Poison();
+        const float* res = fused_res ? dr.p : nullptr;
+        float* hout = fused_res ? dh.p : nullptr;
+        // Fused: the norm writes y and the quantised x; the GEMV reads the latter.
+        CK(kt_cuda::RmsNormI8(dx.p, res, hout, dnw.p, dy.p, ntok, c.k, 1e-6f, type, ws.p, 0));
+        CK(kt_cuda::GemvI8Prepared(type, dw.p, rb, c.k, c.n, ntok, dg.p, c.n, ws.p, 0));
+        // Unfused, on the same inputs: norm, quantiser, GEMV.
+        CK(kt_cuda::RmsNorm(dx.p, res, fused_res ? dh.p : nullptr, dnw.p, dy2.p, ntok, c.k, 1e-6f, 0));
+        CK(kt_cuda::GemvI8Quantize(type, dy2.p, c.k, ntok, c.k, ws2.p, 0));
+        CK(kt_cuda::GemvI8Prepared(type, dw.p, rb, c.k, c.n, ntok, dg2.p, c.n, ws2.p, 0));
         CK(cudaDeviceSynchronize());
-        Report(Fmt("rmsnorm-i8 (no f32 y) -> gemv vs CPU, %s %s", c.what, TypeName(type)), RelErr(dg.Down(), ref), 1e-3);
+        const std::string what =
+            Fmt("%s %-4s %d->%d ntok %d%s", c.what, TypeName(type), c.k, c.n, ntok, fused_res ? " +res" : "");
+        const auto g = dg.Down();
+        Report("rmsnorm-i8 -> gemv vs CPU, " + what, RelErr(g, ref), 1e-3);
+        // Not bit-equal: the two kernels sum the squares in different orders.
+        Report("rmsnorm-i8 -> gemv vs unfused, " + what, RelErr(g, ToDouble(dg2.Down())), 1e-5);
+        Report("rmsnorm-i8 y vs CPU, " + what, RelErr(dy.Down(), ToDouble(xn)), 1e-5);
+        if (fused_res) Report("rmsnorm-i8 residual out vs CPU, " + what, RelErr(dh.Down(), href), 1e-6);
       }
     }
-  }
+    {  // y may be null: only the GEMV reads the norm
+      const auto x = RandomVec(c.k, rng), nw = RandomVec(c.k, rng);
+      std::vector<double> href;
+      const auto ref = RefGemv(wf, c.k, c.n, RefNorm(x, nullptr, nw, 1, c.k, &href), 1);
+      Dev<float> dx(x.size()), dnw(c.k), dg(c.n);
+      dx.Up(x);
+      dnw.Up(nw);
+      dg.Poison();
+      CK(kt_cuda::RmsNormI8(dx.p, nullptr, nullptr, dnw.p, nullptr, 1, c.k, 1e-6f, type, ws.p, 0));
+      CK(kt_cuda::GemvI8Prepared(type, dw.p, rb, c.k, c.n, 1, dg.p, c.n, ws.p, 0));
+      CK(cudaDeviceSynchronize());
+      Report(Fmt("rmsnorm-i8 (no f32 y) -> gemv vs CPU, %s %s", c.what, TypeName(type)), RelErr(dg.Down(), ref), 1e-3);
+    }
+  });
 }
 
 void TestSiluI8(Rng& rng, Dev<uint8_t>& ws, Dev<uint8_t>& ws2) {
-  struct Case { int k, n; const char* what; };
-  const Case cases[] = {{2048, 7168, "V3 shexp down"}, {2816, 2048, "V2-Lite shexp down"}, {800, 37, "odd (Q8_0 only)"}};
-  for (const Case& c : cases) {
-    for (int type : {kQ4K, kQ80, kQ6K}) {
-      const long long rb = kt_cuda::RowBytes(type, c.k);
-      if (rb == 0 || (type == kQ6K && rb % 4)) continue;
-      const auto w = RandomWeights(type, c.k, c.n, rng);
-      const auto wf = Dequant(type, w, c.k, c.n);
-      Dev<uint8_t> dw(w.size());
-      dw.Up(w);
-      for (int ntok : {1, 3}) {
-        // [gate | up] rows of 2k: the output of one concatenated GEMV.
-        const auto gu = RandomVec(static_cast<size_t>(ntok) * 2 * c.k, rng, 3.0f);
-        std::vector<float> act(static_cast<size_t>(ntok) * c.k);
-        for (int t = 0; t < ntok; ++t)
-          for (int i = 0; i < c.k; ++i) {
-            const double g = gu[static_cast<size_t>(t) * 2 * c.k + i], u = gu[static_cast<size_t>(t) * 2 * c.k + c.k + i];
-            act[static_cast<size_t>(t) * c.k + i] = static_cast<float>(g / (1 + std::exp(-g)) * u);
-          }
-        const auto ref = RefGemv(wf, c.k, c.n, act, ntok);
-        Dev<float> dgu(gu.size()), da(act.size()), dy(static_cast<size_t>(ntok) * c.n), dy2(dy.n);
-        dgu.Up(gu);
-        da.Poison(); dy.Poison(); dy2.Poison();
-        CK(kt_cuda::SiluMulI8(dgu.p, dgu.p + c.k, 2 * c.k, ntok, c.k, da.p, type, ws.p, 0));
-        CK(kt_cuda::GemvI8Prepared(type, dw.p, rb, c.k, c.n, ntok, dy.p, c.n, ws.p, 0));
-        CK(kt_cuda::SiluMulI8(dgu.p, dgu.p + c.k, 2 * c.k, ntok, c.k, nullptr, type, ws2.p, 0));  // no f32 out
-        CK(kt_cuda::GemvI8Prepared(type, dw.p, rb, c.k, c.n, ntok, dy2.p, c.n, ws2.p, 0));
-        CK(cudaDeviceSynchronize());
-        const std::string what = Fmt("%s %-4s %d->%d ntok %d", c.what, TypeName(type), c.k, c.n, ntok);
-        Report("silu-mul-i8 -> gemv vs CPU, " + what, RelErr(dy.Down(), ref), 1e-3);
-        Report("silu-mul-i8 out vs CPU, " + what, RelErr(da.Down(), ToDouble(act)), 1e-5);
-        Report("silu-mul-i8 (no f32 out) -> gemv vs CPU, " + what, RelErr(dy2.Down(), ref), 1e-3);
-      }
+  const auto cases = {Case{2048, 7168, "V3 shexp down"}, Case{2816, 2048, "V2-Lite shexp down"},
+                      Case{800, 37, "odd (Q8_0 only)"}};
+  ForEachMatrix(cases, rng, [&](const Case& c, int type, const TestMatrix& m) {
+    const long long rb = m.rb;
+    const std::vector<float>& wf = m.wf;
+    const Dev<uint8_t>& dw = *m.d;
+    for (int ntok : {1, 3}) {
+      // [gate | up] rows of 2k: the output of one concatenated GEMV.
+      const auto gu = RandomVec(static_cast<size_t>(ntok) * 2 * c.k, rng, 3.0f);
+      std::vector<float> act(static_cast<size_t>(ntok) * c.k);
+      for (int t = 0; t < ntok; ++t)
+        for (int i = 0; i < c.k; ++i) {
+          const double g = gu[static_cast<size_t>(t) * 2 * c.k + i], u = gu[static_cast<size_t>(t) * 2 * c.k + c.k + i];
+          act[static_cast<size_t>(t) * c.k + i] = static_cast<float>(g / (1 + std::exp(-g)) * u);
+        }
+      const auto ref = RefGemv(wf, c.k, c.n, act, ntok);
+      Dev<float> dgu(gu.size()), da(act.size()), dy(static_cast<size_t>(ntok) * c.n), dy2(dy.n);
+      dgu.Up(gu);
+      da.Poison();
+      dy.Poison();
+      dy2.Poison();
+      CK(kt_cuda::SiluMulI8(dgu.p, dgu.p + c.k, 2 * c.k, ntok, c.k, da.p, type, ws.p, 0));
+      CK(kt_cuda::GemvI8Prepared(type, dw.p, rb, c.k, c.n, ntok, dy.p, c.n, ws.p, 0));
+      CK(kt_cuda::SiluMulI8(dgu.p, dgu.p + c.k, 2 * c.k, ntok, c.k, nullptr, type, ws2.p, 0));  // no f32 out
+      CK(kt_cuda::GemvI8Prepared(type, dw.p, rb, c.k, c.n, ntok, dy2.p, c.n, ws2.p, 0));
+      CK(cudaDeviceSynchronize());
+      const std::string what = Fmt("%s %-4s %d->%d ntok %d", c.what, TypeName(type), c.k, c.n, ntok);
+      Report("silu-mul-i8 -> gemv vs CPU, " + what, RelErr(dy.Down(), ref), 1e-3);
+      Report("silu-mul-i8 out vs CPU, " + what, RelErr(da.Down(), ToDouble(act)), 1e-5);
+      Report("silu-mul-i8 (no f32 out) -> gemv vs CPU, " + what, RelErr(dy2.Down(), ref), 1e-3);
     }
-  }
+  });
 }
 
 // NaN must reach every GEMV row, and arguments the quantiser would refuse
