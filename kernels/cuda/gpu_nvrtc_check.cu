@@ -106,12 +106,12 @@ constexpr float kEps = 1e-6f;
 const char* const kQuantExpr = "&kt_cuda::QuantizeX2Kernel";
 const char* const kNormExpr = "&kt_cuda::RmsNormKernel";
 // GemvI8Q4KKernel<NT, R, S, KS> as kernels.cu's RunI8 / LaunchI8 pick it for
-// one token with rows_per_warp 0: NT 1, R 2, S 3 stages, and KS 4 warps per
-// row group when K >= 3 * 2048 and the rows alone give fewer than 4 blocks
-// of 8 rows per SM (split_k), else KS 1.
-const char* const kGemvSplitExpr = "&kt_cuda::GemvI8Q4KKernel<1, 2, 3, 4>";
-const char* const kGemvExpr = "&kt_cuda::GemvI8Q4KKernel<1, 2, 3, 1>";
-constexpr int kI8Warps = 4, kR = 2;  // gemv_i8.cuh's kI8Warps; R above
+// one token with rows_per_warp 0 and K <= 8192: NT 1, R 4, S 2 stages, and
+// KS 4 warps per row group when K >= 3 * 2048 and the rows alone give fewer
+// than 4 blocks of 8 rows per SM (split_k), else KS 1.
+const char* const kGemvSplitExpr = "&kt_cuda::GemvI8Q4KKernel<1, 4, 2, 4>";
+const char* const kGemvExpr = "&kt_cuda::GemvI8Q4KKernel<1, 4, 2, 1>";
+constexpr int kI8Warps = 4, kR = 4;  // gemv_i8.cuh's kI8Warps; R above
 
 // The kernel parameter kt_cuda::I8Act (quant_i8.cuh), passed by value. The
 // header is not included here: its non-template kernels would then be

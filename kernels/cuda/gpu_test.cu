@@ -189,8 +189,9 @@ void TestGemvI8() {
           Dev<float> dx(x.size()), dy(static_cast<size_t>(ntok) * s.n);
           dx.Up(x);
           auto ref = RefGemv(wf, s.k, s.n, x, ntok);
-          for (int rpw : {0, 1, 2}) {
+          for (int rpw : {0, 1, 2, 4}) {
             if (rpw && ntok > 2) continue;
+            if (rpw == 4 && (ntok != 1 || type == 14)) continue;  // 4 rows per warp: one token, Q4_K / Q8_0
             dy.Poison();
             CK(kt_cuda::GemvI8(type, dw.p + shift, rb, s.k, s.n, dx.p, s.k, ntok, dy.p, s.n, ws.p, 0, rpw));
             CK(cudaDeviceSynchronize());
@@ -897,8 +898,9 @@ void BenchGemv(cublasHandle_t h, bool quick) {
           g_rows.push_back({Fmt("kt %s GEMV-I8 %d->%d ntok %d (x already quantised)", TypeName(type), s.k, s.n, ntok),
                             us, bytes / us / 1e3, bytes / us / 1e3 / g_bw, peer, peer / us, "GB/s"});
         }
-        for (int rpw : {0, 1, 2}) {
+        for (int rpw : {0, 1, 2, 4}) {
           if (rpw && ntok != 1) continue;
+          if (rpw == 4 && type == 14) continue;
           if (ntok >= 3) continue;  // GemvI8 runs GemvMma there (rows above)
           const double us = TimeGraph([&](cudaStream_t st, int i) {
             CK(kt_cuda::GemvI8(type, dws[i], rb, s.k, s.n, x.p, s.k, ntok, y.p, s.n, ws.p, st, rpw));

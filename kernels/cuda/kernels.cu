@@ -216,7 +216,7 @@ cudaError_t LaunchI8(int type, const u8* w, long long rb, int k, int n, const I8
                      cudaStream_t s) {
   const int block = kI8Warps * 32;
   if (type == kQ4_K) {
-    auto kernel = GemvI8Q4KKernel<NT, R, 3, KS>;
+    auto kernel = GemvI8Q4KKernel<NT, R, (R >= 4 ? 2 : 3), KS>;  // 4 rows: 2 stages (48 KB of static smem)
     const int sets = kI8Warps / KS;  // row groups per block
     // One block per `sets` row groups. (Capping the grid at one resident
     // wave, with warps looping over groups, was tried: the static split left
@@ -224,6 +224,7 @@ cudaError_t LaunchI8(int type, const u8* w, long long rb, int k, int n, const I8
     const int blocks = static_cast<int>((static_cast<long long>(n + R - 1) / R + sets - 1) / sets);
     return LaunchOverlapped(kernel, dim3(blocks), dim3(block), s, 0, w, rb, k, n, xa, y, ldy);
   }
+  if constexpr (R < 4) {  // (4 rows per warp: Q4_K and Q8_0 only; I8ArgsOk)
   if (type == kQ6_K) {  // cp.async chunk: the widest the rows' alignment allows
     const dim3 grid((n + R * kI8Warps / KS - 1) / (R * kI8Warps / KS));
     const size_t align = static_cast<size_t>(rb) | reinterpret_cast<size_t>(w);
@@ -232,6 +233,7 @@ cudaError_t LaunchI8(int type, const u8* w, long long rb, int k, int n, const I8
     if (align % 8 == 0)
       return LaunchOverlapped(GemvI8Q6KKernel<NT, R, 3, 8, KS>, grid, dim3(block), s, 0, w, rb, k, n, xa, y, ldy);
     return LaunchOverlapped(GemvI8Q6KKernel<NT, R, 3, 4, KS>, grid, dim3(block), s, 0, w, rb, k, n, xa, y, ldy);
+  }
   }
   const dim3 grid((n + R * kI8Warps - 1) / (R * kI8Warps));
   return LaunchOverlapped(GemvI8Q80Kernel<NT, R, 2>, grid, dim3(block), s, 0, w, rb, k, n, xa, y, ldy);
@@ -252,7 +254,8 @@ I8Act I8Workspace(void* workspace, int k) {
 bool I8ArgsOk(int type, const void* w, long long row_bytes, int k, int n, int ntok, const float* y,
               const void* workspace, int rpw) {
   if (!GemvI8Supports(type) || k <= 0 || n <= 0 || ntok <= 0 || !w || !y || !workspace || RowBytes(type, k) == 0 ||
-      row_bytes < RowBytes(type, k) || (reinterpret_cast<size_t>(workspace) & 15) || (rpw != 0 && rpw != 1 && rpw != 2))
+      row_bytes < RowBytes(type, k) || (reinterpret_cast<size_t>(workspace) & 15) ||
+      (rpw != 0 && rpw != 1 && rpw != 2 && rpw != 4) || (rpw == 4 && (ntok != 1 || type == kQ6_K)))
     return false;
   if (type == kQ4_K && ((row_bytes & 15) || (reinterpret_cast<size_t>(w) & 15))) return false;
   if (type == kQ8_0 && ((row_bytes & 1) || (reinterpret_cast<size_t>(w) & 1))) return false;
@@ -284,12 +287,22 @@ cudaError_t RunI8(int type, const u8* wb, long long row_bytes, int k, int n, con
   // steps are 32 blocks (1024 values) and load two steps at a time.
   const bool long_rows = k > 2048;
   const bool split_k = type != kQ8_0 && k >= 3 * 2048 && (n + 8 - 1) / 8 < 4 * SmCount();
-  const int r = rpw ? rpw : (type == kQ8_0 && nt == 1 && long_rows ? 1 : 2);
+  // One token of Q4_K with rows up to 8192 values: 4 rows per warp in 2
+  // stages (H200: 7168->2048 5.79 -> 5.11 us, 2048->7168 5.12 -> 4.26,
+  // 1536->24576 10.08 -> 9.36, 7168->18432 the same; Q8_0 was slower at 3
+  // of those 4 shapes). Longer rows keep 3 stages of 2 rows in flight.
+  const int r = rpw ? rpw
+                    : type == kQ8_0 && nt == 1 && long_rows ? 1
+                    : type == kQ4_K && nt == 1 && k <= 8192 ? 4
+                                                            : 2;
 #define KT_I8_CASE(NT)                                                                                   \
   return split_k ? LaunchI8<NT, 2, 4>(type, wb, row_bytes, k, n, xa, yt, ldy, s)                          \
                  : LaunchI8<NT, 2>(type, wb, row_bytes, k, n, xa, yt, ldy, s);
   switch (nt) {
     case 1:
+      if (r == 4)
+        return split_k ? LaunchI8<1, 4, 4>(type, wb, row_bytes, k, n, xa, yt, ldy, s)
+                       : LaunchI8<1, 4>(type, wb, row_bytes, k, n, xa, yt, ldy, s);
       if (r == 1)
         return split_k ? LaunchI8<1, 1, 4>(type, wb, row_bytes, k, n, xa, yt, ldy, s)
                        : LaunchI8<1, 1>(type, wb, row_bytes, k, n, xa, yt, ldy, s);

@@ -42,7 +42,7 @@ cudaError_t GemvTc(int type, const void* w, long long row_bytes, int k, int n, c
 // GemvI8WorkspaceBytes(k) bytes, 16-byte aligned. On sm_90+ the GEMV is
 // launched with programmatic dependent launch, so it streams its weights
 // while the quantiser runs: `w` must not be written by the preceding kernel
-// in the stream (x may be). `rows_per_warp` (1 or 2; 0 = default) is a tuning
+// in the stream (x may be). `rows_per_warp` (1, 2, or 4 for one token of Q4_K / Q8_0; 0 = default) is a tuning
 // knob the benchmark sweeps. K % 256 == 0 with 16-byte aligned rows (Q4_K);
 // K % 32 == 0 (Q8_0); K % 256 == 0 with 4-byte aligned rows, i.e. an even
 // number of super-blocks per row (Q6_K).
