@@ -41,10 +41,8 @@ std::vector<std::string> DecodeKernelNames(const std::set<int>& gpu_types, const
                         std::to_string(s) + ">");
   };
   if (gpu_types.count(kQ4_K)) {
-    names.push_back("&kt_cuda::GemvI8Q4KKernel<1, 4, 2, 1>");  // rows up to 8192 values
+    names.push_back("&kt_cuda::GemvI8Q4KKernel<1, 4, 2, 1>");
     names.push_back("&kt_cuda::GemvI8Q4KKernel<1, 4, 2, 4>");
-    names.push_back("&kt_cuda::GemvI8Q4KKernel<1, 2, 3, 1>");  // longer rows
-    names.push_back("&kt_cuda::GemvI8Q4KKernel<1, 2, 3, 4>");
     mma(kQ4_K);
   }
   if (gpu_types.count(kQ8_0)) {

@@ -106,7 +106,7 @@ constexpr float kEps = 1e-6f;
 const char* const kQuantExpr = "&kt_cuda::QuantizeX2Kernel";
 const char* const kNormExpr = "&kt_cuda::RmsNormKernel";
 // GemvI8Q4KKernel<NT, R, S, KS> as kernels.cu's RunI8 / LaunchI8 pick it for
-// one token with rows_per_warp 0 and K <= 8192: NT 1, R 4, S 2 stages, and
+// one token with rows_per_warp 0: NT 1, R 4, S 2 stages, and
 // KS 4 warps per row group when K >= 3 * 2048 and the rows alone give fewer
 // than 4 blocks of 8 rows per SM (split_k), else KS 1.
 const char* const kGemvSplitExpr = "&kt_cuda::GemvI8Q4KKernel<1, 4, 2, 4>";

@@ -798,7 +798,8 @@ void BenchGemv(cublasHandle_t h, bool quick) {
   const bool gemv_new_only = which && std::strcmp(which, "new") == 0;
   const bool gemv_mma_only = which && std::strcmp(which, "mma") == 0;
   struct Shape { int k, n; };
-  const Shape shapes[] = {{7168, 2048}, {2048, 7168}, {7168, 18432}, {1536, 24576}};
+  // The issue's four V3 decode shapes, then V3's o_proj (the layer's largest matrix).
+  const Shape shapes[] = {{7168, 2048}, {2048, 7168}, {7168, 18432}, {1536, 24576}, {16384, 7168}};
   Rng rng(5);
   {  // what a launch costs with (almost) no bytes: the floor under the small shapes
     const int k = 7168, n = 8;

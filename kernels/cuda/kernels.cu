@@ -287,14 +287,16 @@ cudaError_t RunI8(int type, const u8* wb, long long row_bytes, int k, int n, con
   // steps are 32 blocks (1024 values) and load two steps at a time.
   const bool long_rows = k > 2048;
   const bool split_k = type != kQ8_0 && k >= 3 * 2048 && (n + 8 - 1) / 8 < 4 * SmCount();
-  // One token of Q4_K with rows up to 8192 values: 4 rows per warp in 2
-  // stages (H200: 7168->2048 5.79 -> 5.11 us, 2048->7168 5.12 -> 4.26,
-  // 1536->24576 10.08 -> 9.36, 7168->18432 the same; Q8_0 was slower at 3
-  // of those 4 shapes). Longer rows keep 3 stages of 2 rows in flight.
+  // One token of Q4_K: 4 rows per warp in 2 stages (H200: 7168->2048 5.79
+  // -> 5.11 us, 2048->7168 5.12 -> 4.26, 1536->24576 10.08 -> 9.36,
+  // 16384->7168 23.97 -> 20.12, 7168->18432 the same; Q8_0 was slower at 3
+  // of those 5 shapes), as long as that leaves at least 3 blocks per SM
+  // (those shapes have 3.4 or more; V2-Lite's 2048-row matrices would get 1).
+  const long long q4k_r4_blocks = split_k ? (n + 3) / 4 : (n + 15) / 16;
   const int r = rpw ? rpw
-                    : type == kQ8_0 && nt == 1 && long_rows ? 1
-                    : type == kQ4_K && nt == 1 && k <= 8192 ? 4
-                                                            : 2;
+                : type == kQ8_0 && nt == 1 && long_rows                           ? 1
+                : type == kQ4_K && nt == 1 && q4k_r4_blocks >= 3LL * SmCount() ? 4
+                                                                                   : 2;
 #define KT_I8_CASE(NT)                                                                                   \
   return split_k ? LaunchI8<NT, 2, 4>(type, wb, row_bytes, k, n, xa, yt, ldy, s)                          \
                  : LaunchI8<NT, 2>(type, wb, row_bytes, k, n, xa, yt, ldy, s);
