@@ -225,15 +225,15 @@ cudaError_t LaunchI8(int type, const u8* w, long long rb, int k, int n, const I8
     return LaunchOverlapped(kernel, dim3(blocks), dim3(block), s, 0, w, rb, k, n, xa, y, ldy);
   }
   if constexpr (R < 4) {  // (4 rows per warp: Q4_K and Q8_0 only; I8ArgsOk)
-  if (type == kQ6_K) {  // cp.async chunk: the widest the rows' alignment allows
-    const dim3 grid((n + R * kI8Warps / KS - 1) / (R * kI8Warps / KS));
-    const size_t align = static_cast<size_t>(rb) | reinterpret_cast<size_t>(w);
-    if (align % 16 == 0)
-      return LaunchOverlapped(GemvI8Q6KKernel<NT, R, 3, 16, KS>, grid, dim3(block), s, 0, w, rb, k, n, xa, y, ldy);
-    if (align % 8 == 0)
-      return LaunchOverlapped(GemvI8Q6KKernel<NT, R, 3, 8, KS>, grid, dim3(block), s, 0, w, rb, k, n, xa, y, ldy);
-    return LaunchOverlapped(GemvI8Q6KKernel<NT, R, 3, 4, KS>, grid, dim3(block), s, 0, w, rb, k, n, xa, y, ldy);
-  }
+    if (type == kQ6_K) {  // cp.async chunk: the widest the rows' alignment allows
+      const dim3 grid((n + R * kI8Warps / KS - 1) / (R * kI8Warps / KS));
+      const size_t align = static_cast<size_t>(rb) | reinterpret_cast<size_t>(w);
+      if (align % 16 == 0)
+        return LaunchOverlapped(GemvI8Q6KKernel<NT, R, 3, 16, KS>, grid, dim3(block), s, 0, w, rb, k, n, xa, y, ldy);
+      if (align % 8 == 0)
+        return LaunchOverlapped(GemvI8Q6KKernel<NT, R, 3, 8, KS>, grid, dim3(block), s, 0, w, rb, k, n, xa, y, ldy);
+      return LaunchOverlapped(GemvI8Q6KKernel<NT, R, 3, 4, KS>, grid, dim3(block), s, 0, w, rb, k, n, xa, y, ldy);
+    }
   }
   const dim3 grid((n + R * kI8Warps - 1) / (R * kI8Warps));
   return LaunchOverlapped(GemvI8Q80Kernel<NT, R, 2>, grid, dim3(block), s, 0, w, rb, k, n, xa, y, ldy);
@@ -270,12 +270,26 @@ bool MmaRowsOk(int type, const void* w, long long row_bytes) {
   return type == kQ6_K ? (row_bytes & 1) == 0 : (row_bytes & 15) == 0;
 }
 
-cudaError_t QuantizeI8(int type, const float* x, long long ldx, int nt, int k, const I8Act& xa, cudaStream_t s) {
-  const long long warps = static_cast<long long>(nt) * (k / 32);
+// The arguments every quantiser of x for the dp4a GEMV takes (GemvI8Quantize,
+// RmsNormI8, SiluMulI8): up to 8 tokens, whole blocks, an aligned workspace.
+bool I8QuantArgsOk(int type, int ntok, int k, const void* workspace) {
+  return GemvI8Supports(type) && ntok > 0 && ntok <= 8 && k > 0 && RowBytes(type, k) != 0 && workspace &&
+         (reinterpret_cast<size_t>(workspace) & 15) == 0;
+}
+
+// Where the quantisers write x for weight type `type` (I8Workspace's split,
+// writable, with the type's lane layout).
+I8Dst I8Destination(int type, void* workspace, int k) {
+  const I8Act a = I8Workspace(workspace, k);
   const int layout = type == kQ4_K ? kI8LayoutQ4K : type == kQ6_K ? kI8LayoutQ6K : kI8LayoutQ80;
+  return I8Dst{const_cast<i8*>(a.hi), const_cast<i8*>(a.lo), const_cast<float2*>(a.ds), const_cast<float*>(a.s16), a.kp,
+               layout};
+}
+
+cudaError_t QuantizeI8(const float* x, long long ldx, int nt, int k, const I8Dst& q, cudaStream_t s) {
+  const long long warps = static_cast<long long>(nt) * (k / 32);
   return LaunchOverlapped(QuantizeX2Kernel, dim3(static_cast<unsigned>((warps * 32 + 255) / 256)), dim3(256), s, 0, x,
-                          ldx, nt, k, layout, xa.kp, const_cast<i8*>(xa.hi), const_cast<i8*>(xa.lo),
-                          const_cast<float2*>(xa.ds), const_cast<float*>(xa.s16));
+                          ldx, nt, k, q.layout, q.kp, q.hi, q.lo, q.ds, q.s16);
 }
 
 // The GEMV proper on x already quantised into the workspace (nt <= 8).
@@ -337,9 +351,10 @@ cudaError_t GemvI8(int type, const void* w, long long row_bytes, int k, int n, c
     return cudaSuccess;
   }
   const I8Act xa = I8Workspace(workspace, k);
+  const I8Dst xq = I8Destination(type, workspace, k);  // the same bytes, written by the quantiser
   for (int t0 = 0; t0 < ntok; t0 += 8) {
     const int nt = ntok - t0 < 8 ? ntok - t0 : 8;
-    cudaError_t e = QuantizeI8(type, x + t0 * ldx, ldx, nt, k, xa, s);
+    cudaError_t e = QuantizeI8(x + t0 * ldx, ldx, nt, k, xq, s);
     if (e != cudaSuccess) return e;
     e = RunI8(type, static_cast<const u8*>(w), row_bytes, k, n, xa, nt, y + t0 * ldy, ldy, rpw, s);
     if (e != cudaSuccess) return e;
@@ -432,10 +447,8 @@ cudaError_t GemvMma(int type, const void* w, long long row_bytes, int k, int n, 
 }
 
 cudaError_t GemvI8Quantize(int type, const float* x, long long ldx, int ntok, int k, void* workspace, cudaStream_t s) {
-  if (!GemvI8Supports(type) || !x || ntok <= 0 || ntok > 8 || k <= 0 || RowBytes(type, k) == 0 || !workspace ||
-      (reinterpret_cast<size_t>(workspace) & 15))
-    return cudaErrorInvalidValue;
-  return QuantizeI8(type, x, ldx, ntok, k, I8Workspace(workspace, k), s);
+  if (!x || !I8QuantArgsOk(type, ntok, k, workspace)) return cudaErrorInvalidValue;
+  return QuantizeI8(x, ldx, ntok, k, I8Destination(type, workspace, k), s);
 }
 
 cudaError_t GemvI8Prepared(int type, const void* w, long long row_bytes, int k, int n, int ntok, float* y,
@@ -467,19 +480,6 @@ cudaError_t RmsNorm(const float* x, const float* residual, float* h_out, const f
 }
 
 namespace {
-// The quantised-activation destination GemvI8Quantize would write for `type`
-// and `k`, or false where it would refuse the arguments.
-bool I8Destination(int type, int ntok, int k, void* workspace, I8Dst* dst) {
-  if (!GemvI8Supports(type) || ntok <= 0 || ntok > 8 || k <= 0 || RowBytes(type, k) == 0 || !workspace ||
-      (reinterpret_cast<size_t>(workspace) & 15))
-    return false;
-  const I8Act a = I8Workspace(workspace, k);
-  const int layout = type == kQ4_K ? kI8LayoutQ4K : type == kQ6_K ? kI8LayoutQ6K : kI8LayoutQ80;
-  *dst = I8Dst{const_cast<i8*>(a.hi), const_cast<i8*>(a.lo), const_cast<float2*>(a.ds), const_cast<float*>(a.s16), a.kp,
-               layout};
-  return true;
-}
-
 RopeParams MakeRope(const Yarn& yr) {
   RopeParams p;
   p.n_dims = yr.n_dims;
@@ -494,21 +494,19 @@ RopeParams MakeRope(const Yarn& yr) {
 
 cudaError_t RmsNormI8(const float* x, const float* residual, float* h_out, const float* weight, float* y, int ntok,
                       int n, float eps, int type, void* workspace, cudaStream_t stream) {
-  I8Dst q;
   const bool alias = (y && (y == x || y == residual)) || (h_out && (h_out == x || h_out == residual));
-  if (!x || !weight || alias || !I8Destination(type, ntok, n, workspace, &q)) return cudaErrorInvalidValue;
+  if (!x || !weight || alias || !I8QuantArgsOk(type, ntok, n, workspace)) return cudaErrorInvalidValue;
   const int pieces = n / 32, per_block = 8;  // 256 threads, a 32-value piece per warp
   return LaunchOverlapped(RmsNormI8Kernel, dim3((pieces + per_block - 1) / per_block, ntok), dim3(32 * per_block), stream,
-                          0, x, residual, h_out, weight, y, n, eps, q);
+                          0, x, residual, h_out, weight, y, n, eps, I8Destination(type, workspace, n));
 }
 
 cudaError_t SiluMulI8(const float* gate, const float* up, long long ld, int ntok, int k, float* out, int type,
                       void* workspace, cudaStream_t stream) {
-  I8Dst q;
-  if (!gate || !up || ld < k || !I8Destination(type, ntok, k, workspace, &q)) return cudaErrorInvalidValue;
+  if (!gate || !up || ld < k || !I8QuantArgsOk(type, ntok, k, workspace)) return cudaErrorInvalidValue;
   const long long threads = static_cast<long long>(ntok) * k;  // one per value
   return LaunchOverlapped(SiluMulI8Kernel, dim3(static_cast<unsigned>((threads + 255) / 256)), dim3(256), stream, 0,
-                          gate, up, ld, ntok, k, out, q);
+                          gate, up, ld, ntok, k, out, I8Destination(type, workspace, k));
 }
 
 void YarnCorrDims(const Yarn& yr, float* lo, float* hi) {
