@@ -11,11 +11,13 @@ constexpr int kF32 = 0, kF16 = 1, kQ8_0 = 8, kQ4_K = 12, kQ5_K = 13, kQ6_K = 14,
 }  // namespace
 
 std::vector<std::string> DecodeKernelNames(const std::set<int>& gpu_types, const std::string& arch) {
-  // What every GPU layer runs whatever its weights: norms (with the
-  // quantising epilogue), RoPE, the MLA cache append, the quantisers, MLA decode in the block shapes MlaDecode picks (configs 1-4,
-  // the warp-specialised kernel (config 6) and on sm_90a the wgmma kernel
-  // (config 5)) and its merge (both widths), the router, the FFN's
-  // element-wise ops, lm_head's argmax.
+  // What every GPU layer runs whatever its weights: norms (also with the
+  // quantising epilogue), RoPE, the MLA cache append, the quantisers, MLA
+  // decode in the block shapes MlaDecode picks (configs 1-4, the
+  // warp-specialised kernel (config 6) and on sm_90a the wgmma kernel
+  // (config 5)) and its merge (both widths), the router (one instance per
+  // experts-per-lane count), the FFN's element-wise ops (also with the
+  // quantising epilogue), lm_head's argmax.
   std::vector<std::string> names = {
       "&kt_cuda::RmsNormKernel",           "&kt_cuda::RopeYarnKernel",
       "&kt_cuda::QuantizeX2Kernel",        "&kt_cuda::QuantizeMmaKernel",

@@ -126,6 +126,22 @@ KT_CUDA_FORCEINLINE void RopeCosSin(int pos, int i, const RopeParams& p, float* 
   *sf = static_cast<float>(s) * mscale;
 }
 
+// Pair idx (head idx / pairs, pair idx % pairs) of token t, one thread's
+// share of RopeYarnKernel; idx past the last pair does nothing.
+KT_CUDA_FORCEINLINE void RopeHeadPair(const float* x, int pos, int t, int idx, int nheads, int head_stride, int offset,
+                                      const RopeParams& p, float* y, int y_stride, int y_offset) {
+  const int pairs = p.n_dims / 2;
+  if (idx >= nheads * pairs) return;
+  const int h = idx / pairs, i = idx % pairs;
+  float cf, sf;
+  RopeCosSin(pos, i, p, &cf, &sf);
+  const float* v = x + (static_cast<long long>(t) * nheads + h) * head_stride + offset + 2 * i;
+  float* o = y + (static_cast<long long>(t) * nheads + h) * y_stride + y_offset + 2 * i;
+  const float x0 = v[0], x1 = v[1];
+  o[0] = x0 * cf - x1 * sf;
+  o[1] = x0 * sf + x1 * cf;
+}
+
 // GPT-J style: pairs (2i, 2i+1) of the `n_dims` values starting at `offset`
 // in each head vector. x is [ntok][nheads][head_stride]; pos[t] per token.
 // The rotated values go to y [ntok][nheads][y_stride] at y_offset (y may be
@@ -135,17 +151,8 @@ __global__ void RopeYarnKernel(const float* x, const int* __restrict__ pos, int 
   GridDependentsLaunch();  // PDL (launch.h): the next kernel may be scheduled now
   GridDependencyWait();    // ... and this one reads nothing before the previous kernel is done
   const int t = blockIdx.y;
-  const int pairs = p.n_dims / 2;
-  const int idx = blockIdx.x * blockDim.x + threadIdx.x;
-  if (idx >= nheads * pairs) return;
-  const int h = idx / pairs, i = idx % pairs;
-  float cf, sf;
-  RopeCosSin(pos[t], i, p, &cf, &sf);
-  const float* v = x + (static_cast<long long>(t) * nheads + h) * head_stride + offset + 2 * i;
-  float* o = y + (static_cast<long long>(t) * nheads + h) * y_stride + y_offset + 2 * i;
-  const float x0 = v[0], x1 = v[1];
-  o[0] = x0 * cf - x1 * sf;
-  o[1] = x0 * sf + x1 * cf;
+  RopeHeadPair(x, pos[t], t, blockIdx.x * blockDim.x + threadIdx.x, nheads, head_stride, offset, p, y, y_stride,
+               y_offset);
 }
 
 // out = silu(gate) * up, element-wise over n values.
@@ -204,16 +211,8 @@ __global__ void __launch_bounds__(256) MlaKvAppendKernel(const float* __restrict
   const int t = blockIdx.y, pairs = p.n_dims / 2;
   if (blockIdx.x > 0) {  // query pairs
     GridDependencyWait();
-    const int idx = (blockIdx.x - 1) * blockDim.x + threadIdx.x;
-    if (idx >= qr.heads * pairs) return;
-    const int h = idx / pairs, i = idx % pairs;
-    float cf, sf;
-    RopeCosSin(pos[t], i, p, &cf, &sf);
-    const float* v = qr.q + (static_cast<long long>(t) * qr.heads + h) * qr.q_stride + qr.q_offset + 2 * i;
-    float* o = qr.out + (static_cast<long long>(t) * qr.heads + h) * qr.out_stride + qr.out_offset + 2 * i;
-    const float x0 = v[0], x1 = v[1];
-    o[0] = x0 * cf - x1 * sf;
-    o[1] = x0 * sf + x1 * cf;
+    RopeHeadPair(qr.q, pos[t], t, (blockIdx.x - 1) * blockDim.x + threadIdx.x, qr.heads, qr.q_stride, qr.q_offset, p,
+                 qr.out, qr.out_stride, qr.out_offset);
     return;
   }
   PrefetchL2(weight, 4LL * n_norm);
@@ -224,9 +223,7 @@ __global__ void __launch_bounds__(256) MlaKvAppendKernel(const float* __restrict
   // The angles first: their double-precision math overlaps the norm's loads.
   float cf = 0.0f, sf = 0.0f;
   if (threadIdx.x < pairs) RopeCosSin(pos[t], threadIdx.x, p, &cf, &sf);
-  float ss = 0.0f;
-  for (int i = threadIdx.x; i < n_norm; i += blockDim.x) ss = fmaf(x[i], x[i], ss);
-  ss = BlockSum(ss, scratch);
+  const float ss = RowSquares(x, nullptr, nullptr, n_norm, scratch);
   const float inv = rsqrtf(ss / static_cast<float>(n_norm) + eps);
   for (int i = threadIdx.x; i < n_norm; i += blockDim.x) row[i] = FloatToBf16(x[i] * inv * weight[i]);
   if (threadIdx.x < pairs) {  // pairs <= blockDim.x (the launcher checks)
