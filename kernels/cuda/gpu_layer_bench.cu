@@ -115,6 +115,13 @@ struct Acts {
 
 // Runs a layer's kernels in order and names them; with skip >= 0 the
 // skip-th is left out (the layer profile: what the layer costs without it).
+// KT_BENCH_LAYER_MLA_CONFIG=C: the layer's MLA call runs MlaDecode's block
+// shape C (default 0, the automatic choice), for A/B runs of the layer.
+int LayerMlaConfig() {
+  const char* c = std::getenv("KT_BENCH_LAYER_MLA_CONFIG");
+  return c ? std::atoi(c) : 0;
+}
+
 struct Steps {
   int skip = -1, n = 0;
   std::vector<std::string>* names = nullptr;
@@ -195,7 +202,8 @@ void RunLayer(const LayerShape& s, int ctx, const LayerWeights& L, Acts& a, bool
                      576));
   });
   step("MLA decode + merge", [&] {
-    CK(kt_cuda::MlaDecode(a.qm.p, L.cache->p, 1, s.heads, ctx, 1.0f / std::sqrt(192.0f), a.lat.p, a.mla_ws.p, st));
+    CK(kt_cuda::MlaDecode(a.qm.p, L.cache->p, 1, s.heads, ctx, 1.0f / std::sqrt(192.0f), a.lat.p, a.mla_ws.p, st,
+                          LayerMlaConfig()));
   });
   step("W_vb GEMV", [&] {
     CK(kt_cuda::Gemv(kQ80, L.w_vb.p(), L.w_vb.rb, 512, 128, a.lat.p, 512, 1, a.oin.p, 128, st, s.heads, 128 * L.w_vb.rb,

@@ -580,6 +580,7 @@ void TestMla(bool quick) {
     Dev<uint16_t> dc(cache.size());
     Dev<uint8_t> ws(kt_cuda::MlaDecodeWorkspaceBytes(c.ntok, c.heads, c.kv));
     dq.Up(q); dc.Up(cache);
+    CK(cudaMemset(ws.p, 0xFF, ws.n));  // a workspace as cudaMalloc may return it: anything
     for (int config = 0; config < kt_cuda::kMlaDecodeConfigs; ++config) {  // automatic, then every block shape
       if (const char* only = std::getenv("KT_TEST_MLA_CONFIGS"); only && !InList(only, Fmt("%d", config).c_str())) continue;
       if (!kt_cuda::MlaDecodeConfigRuns(config)) continue;
@@ -633,6 +634,7 @@ void TestMla(bool quick) {
     size_t wsb = 0;
     for (const Call& k : calls) wsb = std::max(wsb, kt_cuda::MlaDecodeWorkspaceBytes(k.c.ntok, k.c.heads, k.c.kv));
     Dev<uint8_t> ws(wsb);
+    CK(cudaMemset(ws.p, 0xFF, ws.n));
     cudaStream_t st;
     CK(cudaStreamCreateWithFlags(&st, cudaStreamNonBlocking));
     const float scale = 1.0f / std::sqrt(192.0f);
@@ -1154,6 +1156,7 @@ int main(int argc, char** argv) {
                   "  KT_BENCH_MLA_CONFIGS=0,6  only these MLA block shapes (MlaDecode's config)\n"
                   "  KT_BENCH_MLA_CTX=8192,16384  MLA contexts to time (default 4096,32768)\n"
                   "  KT_BENCH_LAYER_PROFILE=1  also time the fused layer without each kernel in turn\n"
+                  "  KT_BENCH_LAYER_MLA_CONFIG=6  the layer's MLA call uses this block shape (default 0: automatic)\n"
                   "  KT_SOURCE_ROOT=DIR  where the nvrtc group reads kernels/cuda headers (default .)\n"
                   "  KT_ARTIFACT_CUBIN=FILE  the nvrtc group also runs this cubin from an artifact\n"
                   "                          (scripts/kta-kernel.py model.kta decode.sm_90a.cubin -o FILE)\n"
