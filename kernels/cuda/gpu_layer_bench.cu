@@ -113,8 +113,6 @@ struct Acts {
         mla_ws(kt_cuda::MlaDecodeWorkspaceBytes(1, s.heads, ctx)) {}
 };
 
-// Runs a layer's kernels in order and names them; with skip >= 0 the
-// skip-th is left out (the layer profile: what the layer costs without it).
 // KT_BENCH_LAYER_MLA_CONFIG=C: the layer's MLA call runs MlaDecode's block
 // shape C (default 0, the automatic choice), for A/B runs of the layer.
 int LayerMlaConfig() {
@@ -122,6 +120,8 @@ int LayerMlaConfig() {
   return c ? std::atoi(c) : 0;
 }
 
+// Runs a layer's kernels in order and names them; with skip >= 0 the
+// skip-th is left out (the layer profile: what the layer costs without it).
 struct Steps {
   int skip = -1, n = 0;
   std::vector<std::string>* names = nullptr;
