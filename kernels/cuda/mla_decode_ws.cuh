@@ -23,13 +23,13 @@
 //    result goes out as MlaDecodeKernel's does, for MlaCombineKernel.
 // Multi-token decode is causal as in MlaDecodeKernel (MlaRange).
 //
-// What limits it now (H200, KT_BENCH_MLA_CONFIGS=0,6, 16 heads / 32k): the
-// decode kernel alone runs at 70% of the copy ceiling (13.6 us in a chain
-// of launches), the merge kernel after it costs another 3-4 us. Merging in
-// this kernel through a grid-wide barrier (every block resident, the last
-// to arrive releases the others, then each block merges a share of the
-// columns) was correct but 0.5 us slower at 32k and 1.5 us at 4k, and was
-// not kept. Fewer, longer splits are slower: one SM streams at most ~30
+// What limits it now (H200, 16 heads / 32k, session 9): the call takes
+// 16.7-16.8 us (57% of the copy ceiling); the decode kernel alone, in a
+// chain of launches, 14.0-14.3 us (68%), so the merge step costs ~2.7 us of
+// every call. Merging in this kernel through a grid-wide barrier (every
+// block resident, the last to arrive releases the others, then each block
+// merges a share of the columns) was correct but 0.5 us slower at 32k and
+// 1.5 us at 4k (session 5), and was not kept. Fewer, longer splits are slower: one SM streams at most ~30
 // GB/s this way (64 splits: 21 us for the kernel alone).
 #pragma once
 
